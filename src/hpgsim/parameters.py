@@ -1,0 +1,478 @@
+"""The one annotated parameter table: every number of the model, with unit and source.
+
+Each :class:`Parameter` carries its value, unit, plausible bounds, a description and its source.
+Sources name a paper, a label or ``../shared/parameters/parameter_book.md`` row; a value that was
+fitted says ``fit:`` and what it was fitted to (see ``validation/README.md`` for which studies
+were used for fitting).  ``patient=True`` marks the parameters that differ between men: they are
+what phenotypes, populations and calibration change.
+
+The table feeds the model (:func:`values`), the documentation (``docs/parameters.md``), fitting
+bounds and the SBML export.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+__all__ = ["Parameter", "TABLE", "values", "get", "names", "to_markdown"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parameter:
+    """One model parameter."""
+
+    name: str
+    value: float
+    unit: str
+    description: str
+    source: str
+    group: str
+    lower: float | None = None
+    upper: float | None = None
+    patient: bool = False  # varies between men (phenotypes, populations, calibration)
+    cv: float | None = None  # between-patient coefficient of variation (log-normal) where known
+
+    def __post_init__(self) -> None:
+        if self.lower is not None and self.upper is not None and not self.lower <= self.value <= self.upper:
+            raise ValueError(f"parameter {self.name}: value {self.value} outside its bounds [{self.lower}, {self.upper}]")
+        if not self.source:
+            raise ValueError(f"parameter {self.name}: a source is required")
+
+
+PB = "parameter_book.md"
+P = Parameter
+
+_ROWS: tuple[Parameter, ...] = (
+    # ------------------------------------------------------------------ reference man
+    P(name="ref_age", value=30.0, unit="year", group="reference",
+      description="age of the reference man (the covariate values at which the reference values below hold)",
+      source="Bhasin 2011 Framingham Gen3 reference cohort, 19-40 y (REF_BHASIN2011_FHS)"),
+    P(name="ref_bmi", value=23.5, unit="kg/m2", group="reference",
+      description="BMI of the reference man (non-obese)",
+      source="Travison 2017 harmonised range is for non-obese men; 23.5 is the middle of the normal-weight band (WHO 18.5-25)"),
+    P(name="ref_height", value=1.76, unit="m", group="reference",
+      description="height used to turn BMI into body weight and fat mass",
+      source="NHANES mean adult male height ~1.76 m (CDC Anthropometric Reference Data 2015-2018)"),
+    P(name="ref_total_t_0800", value=723.8, unit="ng/dL", group="reference",
+      description="morning total testosterone of the reference man; sets the Leydig production scale",
+      source="Bhasin 2011 JCEM 96:2430, Framingham Gen3 LC-MS/MS 19-40 y mean (REF_BHASIN2011_FHS); implies 5.9 mg/day production, within 6-7 mg/day (Oettel; " + PB + " A2)"),
+    P(name="ref_lh", value=4.2, unit="IU/L", group="reference",
+      description="LH of the reference man; sets the LH synthesis scale",
+      source="CCLM 2018 Chinese male reference interval study, median 4.2 (RI 1.6-10.0) (REF_CHINA_CCLM2018)"),
+    P(name="ref_fsh", value=4.5, unit="IU/L", group="reference",
+      description="FSH of the reference man; sets the FSH synthesis scale",
+      source="between fertile NE-US men 3.5 IU/L (" + PB + " A5, inhibin B reference study) and CCLM 2018 median 5.6 (REF_CHINA_CCLM2018); midpoint"),
+    P(name="ref_shbg", value=29.4, unit="nmol/L", group="reference",
+      description="SHBG of the reference man",
+      source="CCLM 2018 median 29.4 nmol/L (RI 11.5-66.3) (REF_CHINA_CCLM2018)"),
+    P(name="ref_inhibin_b", value=130.5, unit="pg/mL", group="reference",
+      description="inhibin B of the reference man",
+      source="Reproduction 145(3):237 (Muenster, 2448 men), normozoospermic median 130.5 pg/mL (" + PB + " A5)"),
+    P(name="ref_sperm_concentration", value=73.0, unit="M/mL", group="reference",
+      description="sperm concentration of the reference man",
+      source="Cooper TG et al. Hum Reprod Update 2010;16:231 (WHO 2010 reference), fertile men 50th percentile 73 M/mL"),
+    P(name="semen_volume", value=3.7, unit="mL", group="spermatogenesis", patient=True, lower=0.5, upper=8.0, cv=0.35,
+      description="ejaculate volume (androgen-independent in this model)",
+      source="Cooper 2010 (WHO 2010) 50th percentile 3.7 mL"),
+    P(name="motility_fraction", value=0.61, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=0.95, cv=0.2,
+      description="total (progressive + non-progressive) motility; total motile count = total count x this",
+      source="Cooper 2010 (WHO 2010) 50th percentile total motility 61%"),
+    # ------------------------------------------------------------------ hypothalamus
+    P(name="gnrh_freq_max", value=13.3 / 12.0, unit="1/h", group="hypothalamus",
+      description="GnRH pulse frequency without sex-steroid feedback",
+      source="Pitteloud 2008 JCEM (PMC2266963): 13.3 pulses/12 h in medically castrated normal men (" + PB + " A1)"),
+    P(name="gnrh_freq_t_inhibition", value=13.3 / 6.7 - 1.0, unit="1", group="hypothalamus",
+      description="fractional slowing of GnRH frequency by free T at the reference free T (f = fmax / (1 + xT + xE))",
+      source="Pitteloud 2008: T add-back slowed frequency 13.3 -> 6.7 pulses/12 h, x = 13.3/6.7 - 1 (derived)"),
+    P(name="gnrh_freq_e2_inhibition", value=11.4 / 8.6 - 1.0, unit="1", group="hypothalamus",
+      description="fractional slowing of GnRH frequency by estradiol at the reference E2",
+      source="Pitteloud 2008: E2 add-back slowed frequency 11.4 -> 8.6 pulses/12 h, x = 11.4/8.6 - 1 (derived)"),
+    P(name="gnrh_half_life", value=3.5, unit="min", group="hypothalamus",
+      description="half-life of GnRH in the portal circulation",
+      source="textbook 2-5 min (" + PB + " A1), midpoint"),
+    P(name="gnrh_pulse_peak", value=4.0, unit="1 (x EC50)", group="hypothalamus",
+      description="peak portal GnRH of one pulse of the reference man, in multiples of its receptor EC50",
+      source="fit: pulsatile-mode LH pulse amplitude ~5 IU/L above nadir (Spectrum of LH pulsatility in normal men, " + PB + " A1)"),
+    P(name="gnrh_drive", value=1.0, unit="1", group="hypothalamus", patient=True, lower=0.0, upper=3.0, cv=0.25,
+      description="GnRH mass per pulse relative to the reference man (kisspeptin/KNDy drive lumped in); 0 in congenital HH",
+      source="definition (1 = reference); lowered in secondary hypogonadism, ~0 in congenital HH (DESIGN 3)"),
+    P(name="cortisol", value=1.0, unit="x normal", group="hypothalamus", patient=True, lower=0.2, upper=10.0,
+      description="cortisol exposure relative to normal (stress input)",
+      source="definition (1 = unstressed)"),
+    P(name="cortisol_freq_slope", value=0.25, unit="1 per fold", group="hypothalamus",
+      description="slowing of GnRH pulse frequency per fold increase in cortisol: f / (1 + s (cortisol - 1))",
+      source="hydrocortisone lengthened the LH interpulse interval 95 -> 119 min (+25%) at about twice normal cortisol (Saketos 1993, " + PB + " A1; female data)"),
+    P(name="local_aromatization", value=0.5, unit="1", group="hypothalamus",
+      description="estrogen signal from local (hypothalamic/pituitary) aromatisation of T, relative to plasma E2 at reference; blocked by aromatase inhibitors but not seen in plasma",
+      source="fit: letrozole 2.5 mg raises LH +339% with plasma E2 only -46% in young men (T'Sjoen 2005, TSJOEN2005_YOUNG); Pitteloud 2008: pituitary T feedback requires aromatisation"),
+    # ------------------------------------------------------------------ pituitary
+    P(name="gnrh_signal_tau", value=3.0, unit="h", group="pituitary",
+      description="time over which gonadotrophs integrate GnRH receptor signalling for synthesis and receptor regulation",
+      source="fit: keeps the pulsatile and averaged modes within 10% (daily means) and gives the leuprolide flare peak at day 2-3 (Klotz 2008 CS21: T +65% at day 3)"),
+    P(name="gnrhr_recovery_half_life", value=48.0, unit="h", group="pituitary",
+      description="recovery half-time of gonadotroph responsiveness after desensitisation",
+      source="fit: LH suppression under a leuprolide depot and T castration within 2-4 weeks (Lupron Depot label; KLOTZ2008_CS21_LEUP)"),
+    P(name="gnrhr_desensitisation_rate", value=0.08, unit="1/h", group="pituitary",
+      description="maximal rate of GnRH receptor desensitisation under sustained occupancy",
+      source="fit: castrate T (< 50 ng/dL) within 2-4 weeks of leuprolide 7.5 mg (Lupron Depot label); 96% castrate d28-d364 (KLOTZ2008_CS21_LEUP)"),
+    P(name="gnrhr_desensitisation_threshold", value=0.5, unit="1 (occupancy)", group="pituitary",
+      description="sustained (integrated) receptor occupancy at half-maximal desensitisation; endogenous pulses stay well below it",
+      source="fit: continuous but not pulsatile GnRH desensitises (textbook, " + PB + " A1); pulsatile gonadorelin restores LH (GNRH_PUMP_IHH11)"),
+    P(name="gnrhr_desensitisation_hill", value=4.0, unit="1", group="pituitary",
+      description="steepness of desensitisation versus sustained occupancy",
+      source="fit: as gnrhr_desensitisation_threshold"),
+    P(name="lh_half_life", value=1.3, unit="h", group="pituitary",
+      description="serum LH elimination half-life",
+      source="Tornoe 2007 BJCP 63:648, popPK/PD estimate 1.3 h (" + PB + " A1); deconvolution 7-40 min, iv hLH 136 min bracket it"),
+    P(name="fsh_half_life", value=274.0 / 60.0, unit="h", group="pituitary",
+      description="serum FSH elimination half-life",
+      source="Urban 1991 JCEM, mono-exponential 274 +/- 45 min in gonadotropin-deficient men (" + PB + " A1)"),
+    P(name="lh_release_fraction", value=0.35, unit="1", group="pituitary",
+      description="fraction of the LH pool released per reference GnRH pulse (sets pool size and pulse shape)",
+      source="fit: LH pulse amplitude ~5 IU/L (92% above nadir) in normal men (" + PB + " A1) and the leuprolide flare height"),
+    P(name="gonadotroph_basal", value=0.1, unit="x reference", group="pituitary",
+      description="GnRH-independent share of LH/FSH synthesis and release (relative to the reference GnRH signal)",
+      source="fit: acute GnRH-receptor blockade (ganirelix) lowers LH 3.4 -> 0.8 IU/L (Veldhuis group; docs/research/drug_sources.md item 7); congenital HH LH < 1.5 IU/L"),
+    P(name="lh_synthesis_k", value=1.0, unit="x reference signal", group="pituitary",
+      description="GnRH signal (relative to the reference man's) giving half-maximal LH synthesis",
+      source="fit: castration raises LH ~3-fold (Pitteloud 2008, mean LH 34.6 IU/L in castrated normal men) together with the E2 feedback terms"),
+    P(name="fsh_synthesis_k", value=0.5, unit="x reference signal", group="pituitary",
+      description="GnRH signal giving half-maximal FSH synthesis (FSH saturates at lower GnRH drive than LH)",
+      source="fit: FSH less frequency-sensitive than LH (Finkelstein 1988, " + PB + " A1); congenital HH FSH < 1.5 IU/L"),
+    P(name="pit_e2_inhibition_lh", value=1.0, unit="1", group="pituitary",
+      description="fractional inhibition of LH synthesis by the pituitary estrogen signal at reference (syn / (1 + y E2s/E2ref))",
+      source="fit: anastrozole raises LH 3.4 -> 5.4 IU/L with E2 -50% (Shah 2021, SHAH2021_TAU) and 5.1 -> 7.9 (Leder 2004); Pitteloud 2008: E2 acts at the pituitary"),
+    P(name="pit_e2_inhibition_fsh", value=0.8, unit="1", group="pituitary",
+      description="fractional inhibition of FSH synthesis by the pituitary estrogen signal at reference",
+      source="fit: anastrozole raises FSH 4.8 -> 7.6 IU/L (Shah 2021, SHAH2021_TAU)"),
+    P(name="inhibin_fsh_k", value=130.5, unit="pg/mL", group="pituitary",
+      description="inhibin B at half-maximal suppression of FSH synthesis",
+      source="fit: inhibin B and FSH correlate r = -0.78 (JCEM 1998;83:3110); Klinefelter/Sertoli-cell-only FSH > 12.4 with inhibin B < 20 pg/mL"),
+    P(name="inhibin_fsh_hill", value=1.5, unit="1", group="pituitary",
+      description="steepness of inhibin B suppression of FSH",
+      source="fit: as inhibin_fsh_k (FSH roughly x3-5 when inhibin B is undetectable)"),
+    # ------------------------------------------------------------------ testis: Leydig
+    P(name="leydig_capacity", value=1.0, unit="1", group="testis", patient=True, lower=0.0, upper=3.0, cv=0.3,
+      description="Leydig-cell steroidogenic capacity relative to the reference man (0 = castrate)",
+      source="definition (1 = reference); low in primary hypogonadism (DESIGN 3)"),
+    P(name="leydig_lmax", value=77.5, unit="1", group="testis",
+      description="maximal LH stimulation of T production over basal (P = b (1 + Lmax LH^k / (L50^k + LH^k)))",
+      source="Tornoe 2007 BJCP Table 4, Lmax 77.5 (" + PB + " B5)"),
+    P(name="leydig_l50", value=5.18, unit="IU/L", group="testis",
+      description="LH-receptor stimulation (LH-equivalent) at half-maximal T production",
+      source="Tornoe 2007 BJCP Table 4, L50 5.18 IU/L (" + PB + " B5)"),
+    P(name="leydig_hill", value=1.9, unit="1", group="testis",
+      description="Hill coefficient of T production versus LH",
+      source="Tornoe 2007 BJCP Table 4, kappa 1.9 (" + PB + " B5)"),
+    P(name="leydig_desens_k", value=60.0, unit="IU/L LH-equivalent", group="testis",
+      description="LH-receptor stimulation at half-maximal rate of Leydig desensitisation (only supraphysiological hCG reaches it)",
+      source="fit: single 6000 IU hCG: early T peak x1.6 at 4 h, dip, delayed peak x2.4 at 72-96 h, baseline by 144 h (HCG6000_SINGLE)"),
+    P(name="leydig_desens_rate", value=0.02, unit="1/h", group="testis",
+      description="maximal rate of Leydig-cell desensitisation (LH-receptor down-regulation, steroidogenic lesion)",
+      source="fit: as leydig_desens_k (HCG6000_SINGLE)"),
+    P(name="leydig_recovery_half_life", value=72.0, unit="h", group="testis",
+      description="recovery half-time of Leydig responsiveness after desensitisation",
+      source="fit: as leydig_desens_k; return to baseline responsiveness within about a week (HCG6000_SINGLE)"),
+    P(name="t_clearance", value=950.0, unit="L/day", group="testis",
+      description="metabolic clearance rate of testosterone",
+      source="mdwiki sex-hormone kinetics table 950 L/day; Saez 1972 JCI 516 L/m2/day ~ 980 L/day (" + PB + " A2)"),
+    P(name="t_half_life", value=math.log(2) / 0.0901, unit="h", group="testis",
+      description="apparent serum T elimination half-life (lumps Leydig response dynamics)",
+      source="Tornoe 2007 BJCP ke_Te 0.0901 1/h (" + PB + " A2)"),
+    P(name="circadian_amplitude_young", value=0.172, unit="1", group="rhythm",
+      description="relative amplitude of the circadian T rhythm at age <= 35 (T(t) ~ mean (1 + A cos(...)))",
+      source="derived: 16:00 T 20-25% below 08:00 at age 30-40 (Brambilla 2009 JCEM, PMC2681273); 22% -> A = 0.172 for a cosine peaking 08:00"),
+    P(name="circadian_amplitude_70", value=0.074, unit="1", group="rhythm",
+      description="relative amplitude of the circadian T rhythm at age 70",
+      source="derived: 16:00 T ~10% below 08:00 at age 70 (Brambilla 2009) -> A = 0.074"),
+    P(name="circadian_peak_hour", value=8.0, unit="h", group="rhythm",
+      description="clock hour of the serum T peak",
+      source="acrophase 07:30 (Diver 2003), peak 05:30-08:00 (Brambilla 2009) (" + PB + " A6)"),
+    P(name="leydig_age_decline", value=0.0045, unit="1/year", group="testis",
+      description="fractional decline of Leydig capacity per year after age 40",
+      source="fit: total T stable with age while free T falls and LH rises (Yeap 2012 HIMS; Kelsey 2014 PLoS One 15.4 -> 13.0 nmol/L 19 -> 40 y); compensated in part by rising LH"),
+    P(name="itt_serum_ratio", value=1174.0 / 14.1, unit="1", group="testis",
+      description="intratesticular / serum T at reference",
+      source="Coviello 2005 JCEM: ITT 1174 nmol/L vs serum 14.1 nmol/L (" + PB + " A5)"),
+    P(name="itt_turnover", value=20.0, unit="1/day", group="testis",
+      description="turnover rate of the testicular T pool",
+      source="Oettel review: testicular T pool turns over >= 20 times a day (" + PB + " A2)"),
+    # ------------------------------------------------------------------ aromatase / estradiol
+    P(name="aromatase_activity", value=1.0, unit="1", group="aromatase", patient=True, lower=0.1, upper=5.0, cv=0.3,
+      description="aromatase activity relative to the reference man at the same fat mass",
+      source="definition (1 = reference)"),
+    P(name="t_to_e2_peripheral", value=0.0039, unit="1", group="aromatase",
+      description="fraction of circulating T converted to E2 in peripheral (mostly adipose) tissue at the reference fat mass",
+      source="Longcope, Kato, Horton JCI 1969;48:2191: [rho]BB T->E2 0.39% in men (" + PB + " A3)"),
+    P(name="e2_testicular_share", value=0.20, unit="1", group="aromatase",
+      description="share of E2 production secreted directly by the testis at reference",
+      source="Vermeulen-group review: no more than 20% of E2 secreted by the testes (" + PB + " A3)"),
+    P(name="e2_clearance", value=1600.0, unit="L/day", group="aromatase",
+      description="metabolic clearance rate of estradiol in men",
+      source="mdwiki sex-hormone kinetics table 1600 L/day (" + PB + " A3)"),
+    # ------------------------------------------------------------------ binding
+    P(name="k_shbg_t", value=1.0e9, unit="L/mol", group="binding",
+      description="association constant of T for SHBG (Vermeulen)", source="Vermeulen 1999 JCEM 84:3666 (" + PB + " A4)"),
+    P(name="k_alb_t", value=3.6e4, unit="L/mol", group="binding",
+      description="association constant of T for albumin (Vermeulen)", source="Vermeulen 1999 JCEM 84:3666 (" + PB + " A4)"),
+    P(name="albumin", value=43.0, unit="g/L", group="binding", patient=True, lower=20.0, upper=60.0, cv=0.07,
+      description="serum albumin", source="Vermeulen calculator default 4.3 g/dL (" + PB + " A4)"),
+    P(name="albumin_mw", value=69000.0, unit="g/mol", group="binding",
+      description="albumin molar mass used by the Vermeulen equations", source="ISSAM Vermeulen calculator (" + PB + " C)"),
+    P(name="shbg_production", value=1.0, unit="1", group="binding", patient=True, lower=0.1, upper=5.0, cv=0.35,
+      description="hepatic SHBG production relative to the reference man (same age and BMI)",
+      source="definition (1 = reference)"),
+    P(name="shbg_half_life", value=7.0 * 24.0, unit="h", group="binding",
+      description="plasma half-life of SHBG",
+      source="about one week (secondary sources; docs/research/physiology_sources.md item 1); the only measured value, 33 h, is human SHBG in rhesus monkeys"),
+    P(name="shbg_age_slope", value=0.016, unit="1/year", group="binding",
+      description="fractional rise of SHBG per year of age after the reference age",
+      source="MMAS longitudinal +1.6%/yr (Feldman 2002 JCEM 87:589; docs/research/physiology_sources.md item 1)"),
+    P(name="shbg_bmi_slope", value=1.1 / 29.4, unit="1 per kg/m2", group="binding",
+      description="fractional fall of SHBG per kg/m2 of BMI above the reference BMI",
+      source="Boeri 2020 (1547 men): -1.1 nmol/L per kg/m2 (docs/research/physiology_sources.md item 1), relative to ref_shbg"),
+    P(name="shbg_androgen_effect", value=0.34, unit="1", group="binding",
+      description="fractional fall of SHBG production at twice the reference serum T (hepatic androgen action; log-linear)",
+      source="Plymate 1983: TE 200 mg every 2 weeks lowered SHBG by 34% (docs/research/physiology_sources.md item 1); serum T about doubled on that regimen"),
+    # ------------------------------------------------------------------ Sertoli / inhibin B / spermatogenesis
+    P(name="sertoli_capacity", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=3.0, cv=0.3,
+      description="Sertoli/spermatogenic capacity relative to the reference man (0 = Sertoli-cell-only)",
+      source="definition (1 = reference); low in idiopathic oligozoospermia and primary testicular failure"),
+    P(name="inhibin_fsh_stim_k", value=4.5, unit="IU/L", group="spermatogenesis",
+      description="FSH at half-maximal stimulation of inhibin B secretion",
+      source="fit: a single 3000 IU rhFSH doubles inhibin B within 72 h while 225 IU does not (Anawalt 1996; Kinniburgh 2001; " + PB + " A5)"),
+    P(name="inhibin_germ_share", value=0.6, unit="1", group="spermatogenesis",
+      description="share of inhibin B production that depends on germ cells (Sertoli-germ cell interaction)",
+      source="fit: inhibin B tracks sperm count (r = 0.54) and is < 20 pg/mL in Sertoli-cell-only (JCEM 1998;83:3110; Reproduction 145:237)"),
+    P(name="inhibin_half_life", value=12.0, unit="h", group="spermatogenesis",
+      description="effective half-time of inhibin B adaptation",
+      source="fit: inhibin B doubles within 72 h of rhFSH (Anawalt 1996; " + PB + " A5)"),
+    P(name="sperm_fsh_k", value=1.5, unit="IU/L", group="spermatogenesis",
+      description="FSH at half-maximal FSH support of spermatogenesis",
+      source="fit: FSH suppressed to 3% of baseline with TE abolishes sperm in most men (Coviello 2005; WHO 1990) while low-normal FSH (3-5 IU/L) supports near-normal output"),
+    P(name="sperm_fsh_hill", value=2.0, unit="1", group="spermatogenesis",
+      description="steepness of FSH support versus FSH", source="fit: as sperm_fsh_k"),
+    P(name="sperm_support_itt_alone", value=46.0 / 106.0, unit="1", group="spermatogenesis",
+      description="spermatogenic support with full intratesticular T but no FSH, relative to both (support = a g + b h + (1-a-b) g h)",
+      source="Matsumoto 1983/1986: hCG alone restored sperm to 46 vs 106 M/mL before T suppression (docs/research/physiology_sources.md item 6)"),
+    P(name="sperm_support_fsh_alone", value=33.0 / 94.0, unit="1", group="spermatogenesis",
+      description="spermatogenic support with FSH but testosterone-suppressed intratesticular T, relative to both",
+      source="Matsumoto 1986: FSH alone restored sperm to 33 vs 94 M/mL (docs/research/physiology_sources.md item 6)"),
+    P(name="sperm_itt_k", value=0.2, unit="x reference ITT", group="spermatogenesis",
+      description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis",
+      source="fit: ITT -94% on TE 200 mg/wk with azoospermia in 65% (Coviello 2005; WHO 1990); hCG 125 IU keeping ITT at 75% preserves it; rat needs ~1/3 of normal ITT (" + PB + " A5)"),
+    P(name="sperm_itt_hill", value=3.0, unit="1", group="spermatogenesis",
+      description="steepness of androgen support versus ITT", source="fit: as sperm_itt_k"),
+    P(name="spermatogenesis_days", value=74.0, unit="day", group="spermatogenesis",
+      description="mean duration of spermatogenesis (spermatogonia to testicular sperm)",
+      source="Heller & Clermont 1964 (74 d); deuterium labelling 42-76 d (Misell 2006; " + PB + " A5)"),
+    P(name="spermatogenesis_stages", value=10.0, unit="1", group="spermatogenesis",
+      description="number of stages in the germ-cell delay chain (sets the spread of the delay)",
+      source="fit: median times to < 10/3/1 M/mL of 6.8/10/13 weeks on TE (SUPPRESSION_KINETICS2005)"),
+    P(name="epididymal_transit_days", value=10.5, unit="day", group="spermatogenesis",
+      description="epididymal transit time",
+      source="Amann 1976 Biol Reprod 15:586 (rhesus caput 1.1 + corpus 3.8 + cauda 5.6 d); human value not found (" + PB + " A5)"),
+    P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
+      description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
+      source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),
+    P(name="germ_cell_withdrawal_loss", value=0.06, unit="1/day", group="spermatogenesis",
+      description="extra germ-cell loss rate (apoptosis, spermiation failure) when hormonal support is withdrawn completely",
+      source="fit: median times to < 10/3/1 M/mL of 6.8/10/13 weeks on TE 200 mg/wk (SUPPRESSION_KINETICS2005; WHO1990); spermiation failure within weeks (McLachlan 2002)"),
+    # ================================================================== drugs (PK and PD)
+    # ---- anastrozole
+    P(name="anastrozole_ka", value=3.0, unit="1/h", group="drug:anastrozole",
+      description="oral absorption rate constant",
+      source="derived: Tmax 1.2 h with t1/2 42 h in men (Yuan, Acta Pharmacol Sin; docs/research/drug_sources.md item 1)"),
+    P(name="anastrozole_cl", value=2.26, unit="L/h", group="drug:anastrozole",
+      description="apparent oral clearance CL/F", source="derived: 1 mg / AUC 443 ng*h/mL in men (Yuan); oral F ~100% (Swiss label)"),
+    P(name="anastrozole_half_life", value=42.0, unit="h", group="drug:anastrozole",
+      description="elimination half-life", source="Yuan (men) 42 h; Arimidex label ~50 h (" + PB + " B1)"),
+    P(name="anastrozole_ic50", value=0.5, unit="ng/mL", group="drug:anastrozole",
+      description="plasma concentration at half-maximal aromatase inhibition",
+      source="derived: 97.3% whole-body inhibition at the 1 mg/day average concentration 18 ng/mL (Geisler 2002 JCO); E2 plateau already at 0.5 mg and at 1 mg twice weekly (Yates 1996; Leder 2004)"),
+    P(name="anastrozole_imax", value=0.75, unit="1", group="drug:anastrozole",
+      description="maximal aromatase inhibition reached in men (plasma E2 falls 35-50% at plateau doses)",
+      source="fit: E2 -50% (SHAH2021_TAU), -35% (Leder 2004, LEDER2004_G1), -50% in young males at 0.5 and 1 mg (Mauras 2000)"),
+    # ---- letrozole
+    P(name="letrozole_ka", value=3.0, unit="1/h", group="drug:letrozole",
+      description="oral absorption rate constant", source="assumed as anastrozole: rapid, complete oral absorption (F 99.9%, Sioufi 1997)"),
+    P(name="letrozole_cl", value=2.21, unit="L/h", group="drug:letrozole",
+      description="clearance (F ~1)", source="Sioufi 1997 Biopharm Drug Dispos 18:779 (" + PB + " B1)"),
+    P(name="letrozole_half_life", value=2.0 * 24.0, unit="h", group="drug:letrozole",
+      description="elimination half-life", source="~2 days in healthy men (Biopharm Drug Dispos 1997;18:489; " + PB + " B1)"),
+    P(name="letrozole_ic50", value=0.43, unit="ng/mL", group="drug:letrozole",
+      description="plasma concentration at half-maximal aromatase inhibition",
+      source="derived: >99.1% whole-body inhibition at the 2.5 mg/day average concentration 47 ng/mL (Geisler 2002 JCO)"),
+    P(name="letrozole_imax", value=0.85, unit="1", group="drug:letrozole",
+      description="maximal aromatase inhibition reached in men",
+      source="fit: letrozole suppresses E2 more than anastrozole (Dixon 2008: residual E2 5.9 vs 10.1%); men E2 -46% (T'Sjoen 2005), -50% (Loves 2013)"),
+    # ---- clomiphene isomers and enclomiphene
+    P(name="clomiphene_en_fraction", value=0.62, unit="1", group="drug:clomiphene",
+      description="enclomiphene (trans) share of clomiphene citrate", source="Ghobadi PAGE abstract 1420: 62:38; Clomid label 30-50% cis (" + PB + " B2)"),
+    P(name="enclomiphene_ka", value=1.0, unit="1/h", group="drug:enclomiphene",
+      description="oral absorption rate constant", source="rapid absorption (Wiehle, enclomiphene within 14 days abstract; " + PB + " B2); assumption"),
+    P(name="enclomiphene_half_life", value=10.0, unit="h", group="drug:enclomiphene",
+      description="elimination half-life in men", source="~10 h (Wiehle/Repros abstract; " + PB + " B2)"),
+    P(name="enclomiphene_cl", value=294.0, unit="L/h", group="drug:enclomiphene",
+      description="apparent oral clearance", source="derived: steady-state ENC 2.2 ng/mL on clomiphene 25 mg/day (15.5 mg enclomiphene) (Helo 2017 BJU Int; " + PB + " B2)"),
+    P(name="zuclomiphene_half_life", value=14.0 * 24.0, unit="h", group="drug:clomiphene",
+      description="elimination half-life of zuclomiphene", source="~2 weeks (Repros comment, low quality); detectable > 1 month after dosing and accumulates over cycles (Clomid label; Young 1999) (" + PB + " B2)"),
+    P(name="zuclomiphene_cl", value=9.0, unit="L/h", group="drug:clomiphene",
+      description="apparent oral clearance of zuclomiphene", source="derived: steady-state ZUC 44 ng/mL on clomiphene 25 mg/day (9.5 mg zuclomiphene) (Helo 2017)"),
+    P(name="enclomiphene_er_k", value=0.35, unit="ng/mL", group="drug:enclomiphene",
+      description="enclomiphene concentration occupying half of hypothalamic/pituitary estrogen receptors",
+      source="fit: clomiphene 25 mg/day raises T 205 -> 488 ng/dL and LH 4.0 -> 6.1 IU/L (Helo 2017); enclomiphene 25 mg brings T to 400-700 ng/dL (Wiehle 2014)"),
+    P(name="zuclomiphene_er_k", value=40.0, unit="ng/mL", group="drug:clomiphene",
+      description="zuclomiphene concentration occupying half of the estrogen receptors (weak ligand)",
+      source="fit: as enclomiphene_er_k; zuclomiphene is antigonadotropic (Young 1991 rat LH suppression)"),
+    P(name="zuclomiphene_efficacy", value=0.3, unit="1", group="drug:clomiphene",
+      description="intrinsic estrogenic efficacy of receptor-bound zuclomiphene relative to estradiol (partial agonist)",
+      source="fit: zuclomiphene accumulates (ZUC:ENC 20:1) yet clomiphene still raises T (Helo 2017); agonist in rat (Young 1991)"),
+    # ---- tamoxifen
+    P(name="tamoxifen_ka", value=1.90, unit="1/h", group="drug:tamoxifen", description="absorption rate constant",
+      source="ter Heine 2014 BJCP 78:572 popPK (" + PB + " B2)"),
+    P(name="tamoxifen_cl", value=9.34, unit="L/h", group="drug:tamoxifen", description="apparent clearance CL/F",
+      source="ter Heine 2014 (" + PB + " B2)"),
+    P(name="tamoxifen_v", value=753.0, unit="L", group="drug:tamoxifen", description="apparent central volume V/F",
+      source="ter Heine 2014 (" + PB + " B2)"),
+    P(name="tamoxifen_q", value=61.8, unit="L/h", group="drug:tamoxifen", description="inter-compartmental clearance Q/F",
+      source="ter Heine 2014 (" + PB + " B2)"),
+    P(name="tamoxifen_vp", value=1620.0, unit="L", group="drug:tamoxifen", description="peripheral volume",
+      source="Swiss Fachinfo reg 49059 terminal V2/F ~1620 L (" + PB + " B2)"),
+    P(name="endoxifen_formation_cl", value=0.324, unit="L/h", group="drug:tamoxifen",
+      description="clearance of tamoxifen to endoxifen", source="ter Heine 2014 (" + PB + " B2)"),
+    P(name="endoxifen_cl", value=5.1, unit="L/h", group="drug:tamoxifen", description="endoxifen clearance",
+      source="ter Heine 2014 / Ahmad 2010 (" + PB + " B2)"),
+    P(name="endoxifen_v", value=400.0, unit="L", group="drug:tamoxifen", description="endoxifen volume",
+      source="ter Heine 2014 / Ahmad 2010 (" + PB + " B2)"),
+    P(name="tamoxifen_er_k", value=150.0, unit="ng/mL", group="drug:tamoxifen",
+      description="tamoxifen concentration occupying half of the hypothalamic/pituitary estrogen receptors",
+      source="fit: tamoxifen 20 mg/day raises LH 4.5 -> 7.6 IU/L and T +56% (Urol Int 2019, TAMOX_UROLINT2019); 10 mg/day LH x2.4 (Clin Endocrinol)"),
+    P(name="endoxifen_potency", value=55.0, unit="x tamoxifen", group="drug:tamoxifen",
+      description="estrogen-receptor potency of endoxifen relative to tamoxifen", source="30-100x (Davis's Drug Guide; " + PB + " B2), geometric midpoint"),
+    # ---- hCG
+    P(name="hcg_cl", value=3.38 / 24.0, unit="L/h", group="drug:hcg", description="clearance of hCG in men",
+      source="'Metabolism of HCG in man' JCEM: MCR 3.38 L/day in normal men (docs/research/drug_sources.md item 5)"),
+    P(name="hcg_v", value=5.2, unit="L", group="drug:hcg", description="volume of distribution",
+      source="Ovitrelle (r-hCG) Swiss label Vss 5.2 L (docs/research/drug_sources.md item 5)"),
+    P(name="hcg_ka_sc", value=0.15, unit="1/h", group="drug:hcg", description="SC absorption rate constant",
+      source="derived: SC Tmax 12-18 h (Swiss Fachinfo hCG, " + PB + " B3)"),
+    P(name="hcg_ka_im", value=0.25, unit="1/h", group="drug:hcg", description="IM absorption rate constant",
+      source="derived: IM Tmax 9-12 h (Swiss Fachinfo hCG, " + PB + " B3)"),
+    P(name="hcg_f_sc", value=0.45, unit="1", group="drug:hcg", description="SC bioavailability",
+      source="r-hCG F 40-50% (Trinchard-Lugan 2002; Ovitrelle label)"),
+    P(name="hcg_f_im", value=0.69, unit="1", group="drug:hcg", description="IM bioavailability",
+      source="derived: SC ~35% lower than IM (Swiss Fachinfo hCG, " + PB + " B3)"),
+    P(name="hcg_lh_potency", value=0.25, unit="IU/L LH per IU/L hCG", group="drug:hcg",
+      description="LH-receptor stimulation per unit of circulating hCG, in LH-equivalents",
+      source="fit: hCG 125-500 IU every other day keeps ITT at 75-126% of baseline under TE (Coviello 2005, COVIELLO2005); hCG 6000 IU T x1.6 at 4 h (HCG6000_SINGLE)"),
+    # ---- FSH and hMG
+    P(name="fsh_drug_cl", value=0.6, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
+      source="Gonal-f SmPC (" + PB + " B3)"),
+    P(name="fsh_drug_v", value=10.0, unit="L", group="drug:fsh", description="volume (Vss)", source="Gonal-f SmPC (" + PB + " B3)"),
+    P(name="fsh_drug_ka", value=math.log(2) / 35.0, unit="1/h", group="drug:fsh", description="SC/IM absorption rate (flip-flop)",
+      source="derived: SC terminal half-life 32-41 h in healthy men (Gonal-f label) with iv half-life ~12 h"),
+    P(name="fsh_drug_f", value=0.70, unit="1", group="drug:fsh", description="SC bioavailability", source="Gonal-f SmPC ~70% (" + PB + " B3)"),
+    P(name="hmg_lh_cl", value=56.2 * 60.0 / 1000.0, unit="L/h", group="drug:hmg", description="clearance of the LH in hMG (immunoactive)",
+      source="Veldhuis 1986 JCI: LH MCR 56.2 mL/min (" + PB + " A1)"),
+    P(name="hmg_lh_half_life", value=2.2, unit="h", group="drug:hmg", description="half-life of the LH in hMG",
+      source="menotropins label 2.2 h (" + PB + " A1)"),
+    P(name="hmg_ka", value=math.log(2) / 3.0, unit="1/h", group="drug:hmg", description="IM/SC absorption rate",
+      source="le Cotonnec 1993 Hum Reprod: absorption half-life ~3 h after IM/SC (" + PB + " B3)"),
+    # ---- gonadorelin
+    P(name="gonadorelin_half_life", value=6.0 / 60.0, unit="h", group="drug:gonadorelin", description="plasma half-life",
+      source="initial half-life 2-10 min (Lutrepulse monograph, " + PB + " B3), midpoint"),
+    P(name="gonadorelin_v", value=12.0, unit="L", group="drug:gonadorelin", description="volume of distribution",
+      source="Vd 9-15 L (Lutrepulse monograph, " + PB + " B3), midpoint"),
+    P(name="gonadorelin_ka_sc", value=math.log(2) / (10.0 / 60.0), unit="1/h", group="drug:gonadorelin",
+      description="SC absorption rate", source="fit: LH peak 34 +/- 13 min after 100 ug SC (Factrel label, " + PB + " A1)"),
+    P(name="gonadorelin_ec50", value=0.2, unit="ng/mL", group="drug:gonadorelin",
+      description="systemic gonadorelin concentration at half-maximal GnRH-receptor occupancy",
+      source="fit: 5 ug SC every 90 min restores LH and T in GnRH-deficient men (JCEM 1982;55:723 case; GNRH_PUMP_IHH11)"),
+    # ---- leuprolide
+    P(name="leuprolide_cl", value=8.0, unit="L/h", group="drug:leuprolide", description="clearance",
+      source="iv 7.6-8.34 L/h in healthy men (Lupron/Eligard labels, " + PB + " B5)"),
+    P(name="leuprolide_v", value=27.0, unit="L", group="drug:leuprolide", description="volume (Vss)",
+      source="Lupron label Vss 27 L (" + PB + " B5)"),
+    P(name="leuprolide_depot_burst", value=0.07, unit="1", group="drug:leuprolide",
+      description="share of a 1-month depot released in the initial burst",
+      source="derived: 20 ng/mL at 4 h after 7.5 mg (Lupron Depot label) x Vss 27 L = 0.54 mg"),
+    P(name="leuprolide_depot_ka", value=0.003, unit="1/h", group="drug:leuprolide",
+      description="release rate of the 1-month depot after the burst",
+      source="derived: 0.36 ng/mL at 4 weeks after 7.5 mg (Lupron Depot label) with CL 8 L/h"),
+    P(name="leuprolide_ka_sc", value=2.0, unit="1/h", group="drug:leuprolide", description="absorption of non-depot SC injection",
+      source="derived: Cmax at 0.6 h after SC (single-dose PK in 6 normal men, " + PB + " B5)"),
+    P(name="leuprolide_ec50", value=0.047, unit="ng/mL", group="drug:leuprolide",
+      description="concentration at half-maximal GnRH-receptor occupancy",
+      source="class value: triptorelin in vivo EC50 0.047 ng/mL (Tornoe 2007 Table 4); leuprolide receptor EC50 not found"),
+    # ---- degarelix
+    P(name="degarelix_cl", value=2.54, unit="L/h", group="drug:degarelix", description="clearance",
+      source="Tornoe 2007 BJCP Table 3 (" + PB + " B5)"),
+    P(name="degarelix_vc", value=13.2, unit="L", group="drug:degarelix", description="central volume", source="Tornoe 2007 Table 3"),
+    P(name="degarelix_q", value=6.59, unit="L/h", group="drug:degarelix", description="inter-compartmental clearance", source="Tornoe 2007 Table 3"),
+    P(name="degarelix_vp", value=36.1, unit="L", group="drug:degarelix", description="peripheral volume", source="Tornoe 2007 Table 3"),
+    P(name="degarelix_fast_fraction", value=0.0573, unit="1", group="drug:degarelix",
+      description="share of the SC depot absorbed fast", source="Tornoe 2007 Table 3 (40 mg/mL)"),
+    P(name="degarelix_fast_half_life", value=1.98 * 24.0, unit="h", group="drug:degarelix", description="fast depot absorption half-life",
+      source="Tornoe 2007 Table 3"),
+    P(name="degarelix_slow_half_life", value=73.7 * 24.0, unit="h", group="drug:degarelix", description="slow depot absorption half-life (40 mg/mL)",
+      source="Tornoe 2007 Table 3"),
+    P(name="degarelix_f", value=0.24, unit="1", group="drug:degarelix", description="bioavailability of the SC depot (40 mg/mL)",
+      source="Tornoe 2007 Table 3"),
+    P(name="degarelix_imax", value=0.942, unit="1", group="drug:degarelix", description="maximal inhibition of GnRH-receptor signalling",
+      source="Tornoe 2007 Table 4"),
+    P(name="degarelix_ic50", value=1.49, unit="ng/mL", group="drug:degarelix", description="concentration at half-maximal inhibition",
+      source="Tornoe 2007 Table 4"),
+    P(name="degarelix_hill", value=1.97, unit="1", group="drug:degarelix", description="Hill coefficient", source="Tornoe 2007 Table 4"),
+    # ---- testosterone products
+    P(name="t_enanthate_release_half_life", value=4.5 * 24.0, unit="h", group="drug:testosterone",
+      description="release half-life of testosterone enanthate from the IM oil depot", source="apparent t1/2 ~4.5 days (Behre & Nieschlag; " + PB + " B4)"),
+    P(name="t_cypionate_release_half_life", value=8.0 * 24.0, unit="h", group="drug:testosterone",
+      description="release half-life of testosterone cypionate from the IM depot", source="Depo-Testosterone label t1/2 ~8 days (" + PB + " B4)"),
+    P(name="t_undecanoate_release_half_life", value=33.9 * 24.0, unit="h", group="drug:testosterone",
+      description="release half-life of testosterone undecanoate (castor oil)", source="33.9 days in castor oil (Behre/Nieschlag via mdwiki; " + PB + " B4)"),
+    P(name="t_gel_absorption_half_life", value=12.0, unit="h", group="drug:testosterone",
+      description="absorption half-life of T from the skin reservoir", source="AndroGel label: applied T absorbed over the 24-h dosing interval with stable concentrations; half-life chosen to spread absorption over the day (assumption)"),
+    P(name="t_gel_f", value=0.10, unit="1", group="drug:testosterone", description="fraction of applied gel T absorbed",
+      source="AndroGel 1% label ~10% (" + PB + " B4)"),
+    P(name="t_enanthate_t_fraction", value=288.42 / 400.59, unit="1", group="drug:testosterone",
+      description="testosterone mass fraction of the enanthate ester", source="molar masses 288.42 / 400.59 g/mol"),
+    P(name="t_cypionate_t_fraction", value=288.42 / 412.61, unit="1", group="drug:testosterone",
+      description="testosterone mass fraction of the cypionate ester", source="molar masses 288.42 / 412.61 g/mol"),
+    P(name="t_undecanoate_t_fraction", value=631.5 / 1000.0, unit="1", group="drug:testosterone",
+      description="testosterone mass fraction of the undecanoate ester", source="Nebido SmPC: 1000 mg TU = 631.5 mg T"),
+
+)
+
+TABLE: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in _ROWS})
+if len(TABLE) != len(_ROWS):  # pragma: no cover - guards the table itself
+    raise RuntimeError("duplicate parameter names in the parameter table")
+
+
+def names(group: str | None = None, *, patient: bool | None = None) -> list[str]:
+    """Parameter names, optionally of one group and/or only the per-patient ones."""
+    return [p.name for p in _ROWS if (group is None or p.group == group) and (patient is None or p.patient == patient)]
+
+
+def get(name: str) -> Parameter:
+    """The parameter called ``name``."""
+    try:
+        return TABLE[name]
+    except KeyError:
+        raise KeyError(f"unknown parameter '{name}'") from None
+
+
+def values() -> dict[str, float]:
+    """All parameter values by name (a fresh dict: callers may override entries)."""
+    return {p.name: p.value for p in _ROWS}
+
+
+def to_markdown() -> str:
+    """The table as Markdown, grouped (``docs/parameters.md`` is generated from this)."""
+    lines = ["| name | value | unit | patient | description | source |", "|---|---|---|---|---|---|"]
+    for p in sorted(TABLE.values(), key=lambda p: (p.group, p.name)):
+        lines.append(f"| `{p.name}` | {p.value:.4g} | {p.unit} | {'yes' if p.patient else ''} | {p.description} | {p.source} |")
+    return "\n".join(lines) + "\n"
