@@ -1,0 +1,93 @@
+"""Patients: covariates plus overrides of the per-patient parameters, and the named phenotypes.
+
+A phenotype is a preset of the per-patient parameters of the table (``patient=True`` rows) that
+reproduces a textbook lab pattern through the model's mechanisms:
+
+=========================  ==========================================================================
+eugonadal                  the reference man
+primary_hypogonadism       Leydig and Sertoli failure (e.g. Klinefelter): low T, high LH and FSH
+secondary_hypogonadism     reduced GnRH drive: low T with LH/FSH not elevated
+congenital_hh              absent GnRH drive: LH/FSH < 1.5, T < 100 ng/dL, no sperm
+obese_hyperestrogenic      BMI 35: adipose aromatase and low SHBG give a low T/E2 ratio
+post_trt_suppressed        a man after a year of testosterone cypionate 200 mg weekly, 4 weeks off
+idiopathic_oligozoospermia reduced Sertoli/spermatogenic capacity with normal hormones
+ageing_male                age 72: Leydig decline, higher SHBG, damped circadian rhythm
+=========================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping
+
+from hpgsim import parameters
+from hpgsim.errors import InputError
+
+__all__ = ["Patient", "PHENOTYPES", "phenotype", "phenotype_names"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Patient:
+    """One man: age, BMI, per-patient parameter overrides and an optional treatment history.
+
+    ``history`` is a list of ``(regimen text, start_week, stop_week)`` relative to the start of the
+    simulation (negative weeks: the past); the simulation begins at his untreated steady state
+    before the earliest history entry.
+    """
+
+    name: str = "patient"
+    age: float = 30.0
+    bmi: float = 23.5
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    history: tuple[tuple[str, float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 12.0 <= self.age <= 100.0:
+            raise InputError("age", f"{self.age} is outside the allowed range 12-100 years")
+        if not 14.0 <= self.bmi <= 70.0:
+            raise InputError("bmi", f"{self.bmi} is outside the allowed range 14-70 kg/m2")
+        allowed = set(parameters.names(patient=True))
+        for k, v in self.overrides.items():
+            if k not in allowed:
+                raise InputError("parameter", f"'{k}' is not a per-patient parameter; allowed: {', '.join(sorted(allowed))}")
+            prm = parameters.get(k)
+            if (prm.lower is not None and v < prm.lower) or (prm.upper is not None and v > prm.upper):
+                raise InputError(k, f"{v} is outside the allowed range {prm.lower}-{prm.upper} {prm.unit}")
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def parameter_values(self) -> dict[str, float]:
+        """The full parameter table with this man's overrides applied."""
+        p = parameters.values()
+        p.update(self.overrides)
+        return p
+
+    def with_overrides(self, **kw: float) -> "Patient":
+        return replace(self, overrides={**self.overrides, **kw})
+
+
+PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
+    "eugonadal": Patient(name="eugonadal"),
+    "primary_hypogonadism": Patient(name="primary_hypogonadism",
+                                    overrides={"leydig_capacity": 0.2, "sertoli_capacity": 0.1}),
+    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.18}),
+    "congenital_hh": Patient(name="congenital_hh", age=24.0, overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.6}),
+    "obese_hyperestrogenic": Patient(name="obese_hyperestrogenic", age=34.0, bmi=35.0,
+                                     overrides={"aromatase_activity": 1.3, "sertoli_capacity": 0.5}),
+    "post_trt_suppressed": Patient(name="post_trt_suppressed", age=35.0,
+                                   history=(("testosterone cypionate 200 mg IM weekly", -56.0, -4.0),)),
+    "idiopathic_oligozoospermia": Patient(name="idiopathic_oligozoospermia", overrides={"sertoli_capacity": 0.15}),
+    "ageing_male": Patient(name="ageing_male", age=72.0, bmi=27.0),
+})
+
+
+def phenotype_names() -> list[str]:
+    return list(PHENOTYPES)
+
+
+def phenotype(name: str) -> Patient:
+    """The named phenotype (a preset :class:`Patient`)."""
+    try:
+        return PHENOTYPES[name]
+    except KeyError:
+        raise InputError("phenotype", f"unknown phenotype '{name}'; allowed: {', '.join(PHENOTYPES)}") from None

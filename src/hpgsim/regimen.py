@@ -1,0 +1,887 @@
+"""The regimen language: prescriptions as text, dose events, and NONMEM-style dosing tables.
+
+A prescription reads the way the field writes one, ``drug dose unit route frequency
+[at HH:MM] [duration] [start] [then ...]``::
+
+    clomiphene citrate 25 mg PO daily for 4 weeks then 50 mg PO daily for 8 weeks
+    FSH 150 IU SC Mon/Wed/Fri starting day 28
+    anastrozole 1 mg PO daily from day 14 to day 70
+
+Time
+    Model time is hours from the start of the simulation, 00:00 on day 0; day 0 is a Monday.
+    A dose falls at 08:00 of its day (:data:`DOSE_CLOCK_HOUR`) unless the step says
+    ``at HH:MM`` (or ``at HH:MM:SS``); clock times are kept to the second. Sub-daily intervals
+    (``every 90 minutes``) start at that clock time on the start day and then run across
+    midnight.
+Frequencies
+    ``once``; ``daily``; ``twice daily`` (08:00 and 20:00: two daily series 12 h apart);
+    ``every other day``; ``weekly``; ``every 2 weeks``; ``monthly``, which here means every
+    4 weeks (28 days), as do ``every N months`` = every 4N weeks; ``every N minutes|hours|
+    days|weeks``; and weekday schedules: ``Mon/Wed/Fri``, ``Tue/Sat``, ``twice weekly``
+    (= Mon/Thu) and ``3x/week`` or ``three times weekly`` (= Mon/Wed/Fri). A weekday schedule
+    is one weekly series per weekday, each starting on the first such weekday on or after the
+    start day. ``weekly`` and the other interval schedules start on the start day itself,
+    whatever its weekday. Common aliases are read (``QD``, ``BID``, ``q12h``, ``once a week``)
+    but printed in the canonical words above; an interval prints by its nicest name
+    (``every 24 hours`` prints ``daily``, ``every 4 weeks`` prints ``monthly``).
+Duration and start
+    A step doses in the half-open window [start, end) of whole days: ``daily for 2 weeks`` is
+    14 doses on days 0-13, ``from day 14 to day 70`` doses on days 14-69 and ``until day 60``
+    stops before day 60. ``for N doses`` counts doses instead of days. ``starting day N`` (or
+    ``from day N``) sets the first day. Without an end a prescription runs until the end of
+    the simulation. Inputs that say the same thing twice (``for 4 weeks until day 60``,
+    ``once for 4 weeks``, ``starting day 7 from day 14``) are refused rather than guessed.
+Steps
+    ``then`` starts the next step on the day the previous one ends, so every step but the last
+    needs a duration in days or weeks; a step after ``then`` may leave out the drug and the
+    route, which it inherits, and may not set its own start.
+Regimens
+    Several agents are a list of prescriptions, or one string joined by ``;`` or ``+``.
+
+Canonical text is what ``str`` gives: the catalog's display name, ``0.5 mg`` (not ``.5 mg``),
+``1 mg`` (not ``1.0 mg``), ``2000 IU`` (not ``2,000 IU``), the route always, a duration in
+weeks when it is a whole number of weeks, and ``from day N to day M`` for a first step that
+both starts late and ends. ``Regimen.parse(str(r)) == r`` for every regimen.
+
+>>> r = Regimen.parse("hCG 1,500 IU SC Mon/Thu for 2 weeks + Clomid 25 mg PO every other day")
+>>> print(r)
+hCG 1500 IU SC Mon/Thu for 2 weeks; clomiphene citrate 25 mg PO every other day
+>>> [(e.time_h, e.drug, e.amount) for e in r.events(until_h=4 * 24)]
+[(8.0, 'clomiphene', 25.0), (8.0, 'hcg', 1500.0), (56.0, 'clomiphene', 25.0), (80.0, 'hcg', 1500.0)]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from numbers import Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from hpgsim.drugs.catalog import DRUGS, DrugInfo, drug_names, lookup_drug, route_for_cmt
+from hpgsim.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported only by the table functions, to keep start-up fast
+    import pandas as pd
+
+__all__ = [
+    "DOSE_CLOCK_HOUR",
+    "WEEKDAYS",
+    "DoseEvent",
+    "Frequency",
+    "Step",
+    "Prescription",
+    "Regimen",
+    "parse_regimen",
+]
+
+DOSE_CLOCK_HOUR = 8.0
+"""Clock hour of a dose when the prescription gives none (08:00)."""
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+"""Weekday names; day ``d`` of the simulation is ``WEEKDAYS[d % 7]`` (day 0 is a Monday)."""
+
+_DAY_H = 24.0
+_WEEK_H = 168.0
+_MONTH_H = 4 * _WEEK_H  # 'monthly' is every 4 weeks (28 days)
+_NONMEM_COLUMNS = ("ID", "TIME", "AMT", "CMT", "EVID", "II", "ADDL", "DRUG")
+
+
+# --------------------------------------------------------------------------------------------
+# numbers and small texts
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    """The shortest decimal text that reads back as ``x``, without exponent or trailing '.0'."""
+    text = repr(float(x))
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _whole(value: Decimal, field: str, what: str, unit: str = "days") -> int:
+    if value != value.to_integral_value():
+        raise InputError(field, f"{what} is not a whole number of {unit}; allowed: whole {unit}")
+    return int(value)
+
+
+def _duration_text(days: int) -> str:
+    n, unit = (days // 7, "week") if days % 7 == 0 else (days, "day")
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _clock_text(clock_h: float) -> str:
+    seconds = round(clock_h * 3600)
+    hh, mm, ss = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{hh:02d}:{mm:02d}" + (f":{ss:02d}" if ss else "")
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoseEvent:
+    """One dose: when (hours from the start), what, by which route into which compartment.
+
+    ``amount`` is in the drug's ``dose_unit`` (mg, ug or IU); ``drug`` is the catalog's
+    canonical name (``DrugInfo.name``).
+    """
+
+    time_h: float
+    drug: str
+    route: str
+    cmt: int
+    amount: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.time_h) and self.time_h >= 0):
+            raise InputError("time_h", f"{self.time_h} is not a dose time; allowed: hours >= 0")
+        if not (math.isfinite(self.amount) and self.amount > 0):
+            raise InputError("amount", f"{self.amount} is not a dose amount; allowed: > 0")
+        info, route = route_for_cmt(self.cmt)
+        if (info.name, route) != (self.drug, self.route):
+            raise InputError(
+                "cmt", f"compartment {self.cmt} is {info.name} {route}, not {self.drug} {self.route}"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Frequency:
+    """How often a step doses.
+
+    ``kind`` is ``'once'``; ``'every'`` (one series every ``interval_h`` hours: daily is
+    ``every`` 24 h, monthly ``every`` 672 h = 4 weeks); ``'twice daily'`` (two daily series,
+    at the dose clock and 12 h later); or ``'weekdays'`` (one weekly series per weekday in
+    ``weekdays``, 0 = Monday). ``label`` keeps the name a weekday schedule was written with,
+    ``'twice weekly'`` (Mon/Thu) or ``'3x/week'`` (Mon/Wed/Fri).
+
+    >>> Frequency.parse("every 1.5 hours")
+    Frequency(kind='every', interval_h=1.5, weekdays=(), label=None)
+    >>> str(Frequency.parse("Fri/wednesday/mon")), str(Frequency.parse("q24h"))
+    ('Mon/Wed/Fri', 'daily')
+    """
+
+    kind: Literal["once", "every", "twice daily", "weekdays"]
+    interval_h: float | None = None
+    weekdays: tuple[int, ...] = ()
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "every":
+            ok = self.interval_h is not None and math.isfinite(self.interval_h) and self.interval_h > 0
+            if not ok:
+                raise InputError("frequency", f"interval {self.interval_h} h is not allowed; allowed: > 0 hours")
+            object.__setattr__(self, "interval_h", float(self.interval_h))
+        elif self.interval_h is not None:
+            raise InputError("frequency", f"'{self.kind}' takes no interval_h (got {self.interval_h})")
+        if self.kind == "weekdays":
+            days = tuple(self.weekdays)
+            if not days or any(d not in range(7) for d in days) or len(set(days)) != len(days):
+                raise InputError("frequency", f"weekdays {days} are not allowed; allowed: distinct 0-6 (0 = Monday)")
+            object.__setattr__(self, "weekdays", tuple(sorted(days)))
+            if self.label is not None and _WEEKDAY_NAMES.get(self.label) != self.weekdays:
+                raise InputError("frequency", f"label '{self.label}' does not match weekdays {self.weekdays}")
+        elif self.kind in ("once", "every", "twice daily"):
+            if self.weekdays or self.label is not None:
+                raise InputError("frequency", f"'{self.kind}' takes no weekdays or label")
+        else:
+            raise InputError("frequency", f"kind '{self.kind}' is not allowed; allowed: once, every, twice daily, weekdays")
+
+    @classmethod
+    def parse(cls, text: str) -> Frequency:
+        """Read a frequency phrase; see the module docstring for the accepted forms."""
+        key = re.sub(r"\s*/\s*", "/", " ".join(text.lower().split()))
+        if not key:
+            raise InputError("frequency", f"none given; allowed: {_FREQUENCY_FORMS}")
+        if key in _FREQUENCY_PHRASES:
+            return _FREQUENCY_PHRASES[key]
+        if m := _EVERY_RE.fullmatch(key):
+            n = 2.0 if m["n"] == "other" else float(m["n"] or 1)
+            unit = m["unit"]
+            hours = n / 60 if unit.startswith("m") and not unit.startswith("mo") else n * _UNIT_HOURS[unit[:2]]
+            if hours > 0:
+                return cls(kind="every", interval_h=hours)
+        tokens = re.split(r"[/,]", key)
+        days = [next((i for i, p in enumerate(_WEEKDAY_RES) if p.fullmatch(t.strip())), None) for t in tokens]
+        if key and None not in days:
+            if len(set(days)) != len(days):
+                raise InputError("frequency", f"'{text}' names a weekday twice; allowed: each weekday once")
+            return cls(kind="weekdays", weekdays=tuple(days))
+        raise InputError("frequency", f"'{text}' is not a frequency; allowed: {_FREQUENCY_FORMS}")
+
+    def __str__(self) -> str:
+        if self.kind == "weekdays":
+            return self.label or "/".join(WEEKDAYS[d] for d in self.weekdays)
+        if self.kind != "every":
+            return self.kind
+        h = self.interval_h
+        if h in _INTERVAL_NAMES:
+            return _INTERVAL_NAMES[h]
+        for unit, size in (("week", _WEEK_H), ("day", _DAY_H), ("hour", 1.0)):
+            n = round(h / size)
+            if n >= 1 and n * size == h:
+                return f"every {unit}" if n == 1 else f"every {n} {unit}s"
+        n = round(h * 60)
+        if n >= 1 and n / 60 == h:
+            return "every minute" if n == 1 else f"every {n} minutes"
+        return f"every {_fmt(h)} hours"
+
+    def series(self, start_day: int, clock_h: float) -> list[tuple[float, float | None]]:
+        """``(first dose hour, period in hours)`` of each dose series of a step starting on
+        ``start_day`` at ``clock_h`` (period None for ``once``).
+
+        >>> Frequency.parse("Mon/Thu").series(start_day=2, clock_h=8.0)
+        [(176.0, 168.0), (80.0, 168.0)]
+        """
+        t0 = start_day * _DAY_H + clock_h
+        if self.kind == "once":
+            return [(t0, None)]
+        if self.kind == "every":
+            return [(t0, self.interval_h)]
+        if self.kind == "twice daily":
+            return [(t0, _DAY_H), (t0 + 12.0, _DAY_H)]
+        return [((start_day + (d - start_day) % 7) * _DAY_H + clock_h, _WEEK_H) for d in self.weekdays]
+
+
+_ONCE = Frequency(kind="once")
+_WEEKDAY_NAMES = {"twice weekly": (0, 3), "3x/week": (0, 2, 4)}
+_INTERVAL_NAMES = {_DAY_H: "daily", 2 * _DAY_H: "every other day", _WEEK_H: "weekly", _MONTH_H: "monthly"}
+_UNIT_HOURS = {"ho": 1.0, "hr": 1.0, "h": 1.0, "da": _DAY_H, "d": _DAY_H, "we": _WEEK_H, "wk": _WEEK_H,
+               "w": _WEEK_H, "mo": _MONTH_H}
+_EVERY_RE = re.compile(
+    r"(?:every|q) ?(?P<n>\d+(?:\.\d+)?|other)? ?"
+    r"(?P<unit>minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
+)
+_WEEKDAY_RES = tuple(
+    re.compile(p) for p in (r"mon(day)?", r"tue(s|sday)?", r"wed(nesday)?", r"thu(r|rs|rsday)?", r"fri(day)?",
+                            r"sat(urday)?", r"sun(day)?")
+)
+
+
+def _phrases() -> dict[str, Frequency]:
+    every = {name: Frequency(kind="every", interval_h=h) for h, name in _INTERVAL_NAMES.items()}
+    named = {
+        **every,
+        "once": _ONCE,
+        "twice daily": Frequency(kind="twice daily"),
+        **{label: Frequency(kind="weekdays", weekdays=days, label=label) for label, days in _WEEKDAY_NAMES.items()},
+    }
+    aliases = {
+        "once": ("single dose", "one dose", "x1"),
+        "daily": ("once daily", "once a day", "once per day", "od", "1x/day", "1x daily"),
+        "twice daily": ("twice a day", "twice per day", "bid", "b.i.d.", "2x/day", "2x daily", "2 times daily"),
+        "every other day": ("qod", "eod", "alternate days", "on alternate days"),
+        "twice weekly": ("twice a week", "twice per week", "2x/week", "2x weekly", "2 times weekly", "biw"),
+        "3x/week": ("three times weekly", "three times a week", "three times per week", "3x weekly",
+                    "3 times weekly", "3 times a week", "thrice weekly", "tiw"),
+        "weekly": ("once weekly", "once a week", "once per week", "1x/week"),
+        "monthly": ("once monthly", "once a month", "once per month"),
+    }
+    hourly = {"hourly": Frequency(kind="every", interval_h=1.0)}
+    return {**named, **hourly, **{a: named[c] for c, alist in aliases.items() for a in alist}}
+
+
+_FREQUENCY_PHRASES = _phrases()
+_FREQUENCY_FORMS = (
+    "once, daily, twice daily, every other day, twice weekly, 3x/week, weekly, every 2 weeks, monthly "
+    "(every 4 weeks), every N minutes|hours|days|weeks, or weekdays such as Mon/Wed/Fri"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One dose level of a prescription: amount, route, frequency, clock and how long.
+
+    ``amount`` is in the drug's dose unit. ``days`` is the step's length in whole days, or
+    ``doses`` its number of doses; with neither the step runs to the end of the simulation.
+    ``clock_h`` is the clock hour of the first dose of each day (kept to the second).
+    """
+
+    amount: float
+    route: str
+    frequency: Frequency
+    clock_h: float = DOSE_CLOCK_HOUR
+    days: int | None = None
+    doses: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.amount, Real) and math.isfinite(self.amount) and self.amount > 0):
+            raise InputError("dose", f"{self.amount} is not a dose; allowed: a number > 0")
+        object.__setattr__(self, "amount", float(self.amount))
+        seconds = round(self.clock_h * 3600) if math.isfinite(self.clock_h) else -1
+        if not (0 <= seconds < 86400 and abs(seconds - self.clock_h * 3600) < 1e-3):
+            raise InputError("clock", f"{self.clock_h} h is not a clock time; allowed: 0 <= hours < 24, to the second")
+        object.__setattr__(self, "clock_h", seconds / 3600)
+        for name in ("days", "doses"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+                field = "duration" if name == "days" else "doses"
+                raise InputError(field, f"{value} {name} is not allowed; allowed: a whole number >= 1")
+            if value is not None:
+                object.__setattr__(self, name, int(value))
+        if self.days is not None and self.doses is not None:
+            raise InputError("duration", f"both {self.days} days and {self.doses} doses end the step; give one")
+        if self.frequency.kind == "once" and (self.days is not None or self.doses is not None):
+            end = f"for {_duration_text(self.days)}" if self.days else f"for {self.doses} doses"
+            raise InputError("duration", f"'once' is a single dose and takes no '{end}'; give one or the other")
+
+
+class _Series(NamedTuple):
+    """One regular dose series: the NONMEM row ``TIME, II, ADDL + 1`` of one step."""
+
+    first_h: float
+    period_h: float | None
+    count: int
+
+    def times(self) -> list[float]:
+        return [self.first_h + k * self.period_h for k in range(self.count)] if self.count > 1 else [self.first_h]
+
+    def key(self) -> tuple[float, float | None, int]:
+        return (self.first_h, self.period_h if self.count > 1 else None, self.count)
+
+
+def _count_below(first: float, period: float | None, limit: float) -> int:
+    """How many of ``first + k * period`` (k = 0, 1, ...) are below ``limit``."""
+    if first >= limit:
+        return 0
+    if period is None:
+        return 1
+    if math.isinf(limit):
+        return -1
+    n = max(1, math.ceil((limit - first) / period))
+    while n > 1 and first + (n - 1) * period >= limit:
+        n -= 1
+    while first + n * period < limit:
+        n += 1
+    return n
+
+
+def _step_series(step: Step, start_day: int, until_h: float) -> list[_Series]:
+    """The dose series of ``step`` starting on ``start_day``, cut at ``until_h`` (exclusive)."""
+    limit = until_h if step.days is None else min(until_h, (start_day + step.days) * _DAY_H)
+    starts = step.frequency.series(start_day, step.clock_h)
+    if step.doses is None:
+        counts = [_count_below(first, period, limit) for first, period in starts]
+        if -1 in counts:
+            raise InputError("until_h", "an open-ended step needs a finite until_h; allowed: hours >= 0")
+    else:  # the first `doses` doses of the merged schedule
+        merged = sorted(
+            (first + k * (period or 0.0), i)
+            for i, (first, period) in enumerate(starts)
+            for k in range(step.doses if period else 1)
+            if first + k * (period or 0.0) < limit
+        )
+        taken = Counter(i for _, i in merged[: step.doses])
+        counts = [taken[i] for i in range(len(starts))]
+    return [_Series(first, period, n) for (first, period), n in zip(starts, counts, strict=True) if n > 0]
+
+
+def _check_dose(info: DrugInfo, amount: float) -> None:
+    low, high = info.dose_min, info.dose_max
+    if not (low * (1 - 1e-12) <= amount <= high * (1 + 1e-12)):
+        raise InputError(
+            "dose",
+            f"{_fmt(amount)} {info.dose_unit} of {info.display} is outside the allowed range "
+            f"{_fmt(low)}-{_fmt(high)} {info.dose_unit}",
+        )
+
+
+def _route_name(word: str) -> str | None:
+    """The canonical route a word names for any drug of the catalog, or None if it names none."""
+    for drug in DRUGS:
+        try:
+            return drug.route(word).route
+        except InputError:
+            continue
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prescription:
+    """One agent's prescription: a drug and one or more steps joined by ``then``.
+
+    ``drug`` is the catalog's canonical name (an alias given here is resolved); ``start_day``
+    is the day the first step starts, and each later step starts when the one before ends.
+
+    >>> p = Prescription.parse("Clomid 25 mg orally QD for 28 days then 50 mg daily for 8 weeks")
+    >>> print(p)
+    clomiphene citrate 25 mg PO daily for 4 weeks then 50 mg PO daily for 8 weeks
+    >>> p.drug, len(p.events(until_h=365 * 24)), p.events(until_h=1e4)[28].amount
+    ('clomiphene', 84, 50.0)
+    """
+
+    drug: str
+    steps: tuple[Step, ...]
+    start_day: int = 0
+
+    def __post_init__(self) -> None:
+        info = lookup_drug(self.drug)
+        object.__setattr__(self, "drug", info.name)
+        steps = tuple(self.steps)
+        if not steps or not all(isinstance(s, Step) for s in steps):
+            raise InputError("steps", f"{self.steps!r} is not a list of steps; allowed: one or more Step")
+        if isinstance(self.start_day, bool) or int(self.start_day) != self.start_day or self.start_day < 0:
+            raise InputError("start", f"day {self.start_day} is not a start day; allowed: a whole day >= 0")
+        object.__setattr__(self, "start_day", int(self.start_day))
+        for i, step in enumerate(steps):
+            _check_dose(info, step.amount)
+            if i < len(steps) - 1 and step.days is None:
+                raise InputError(
+                    "duration",
+                    f"step {i + 1} of {info.display} ('{_step_text(info, step)}') is followed by 'then' and needs "
+                    "a duration; allowed: for N days|weeks",
+                )
+        route_steps = tuple(replace(s, route=info.route(s.route).route) for s in steps)
+        object.__setattr__(self, "steps", route_steps)
+
+    @classmethod
+    def parse(cls, text: str) -> Prescription:
+        """Read one agent's prescription (steps joined by ``then``)."""
+        info: DrugInfo | None = None
+        route: str | None = None
+        steps: list[Step] = []
+        start_day = day = 0
+        parts = re.split(r"\bthen\b", text, flags=re.IGNORECASE)
+        for i, part in enumerate(parts):
+            info, step, start, end_day = _parse_step(part, info, route, first=(i == 0))
+            if i == 0:
+                start_day = day = start
+            if end_day is not None:
+                if end_day <= day:
+                    raise InputError("duration", f"day {end_day} is not after the start, day {day}; allowed: a later day")
+                step = replace(step, days=end_day - day)
+            if step.days is None and i < len(parts) - 1:
+                raise InputError(
+                    "duration", f"'{part.strip()}' is followed by 'then' and needs a duration; allowed: for N days|weeks"
+                )
+            steps.append(step)
+            route = step.route
+            day += step.days or 0
+        assert info is not None
+        return cls(drug=info.name, steps=tuple(steps), start_day=start_day)
+
+    @property
+    def info(self) -> DrugInfo:
+        return lookup_drug(self.drug)
+
+    @property
+    def open_ended(self) -> bool:
+        """Whether the last step doses until the end of the simulation."""
+        last = self.steps[-1]
+        return last.days is None and last.doses is None and last.frequency.kind != "once"
+
+    def _series(self, until_h: float = math.inf) -> list[tuple[Step, _Series]]:
+        """Each step's dose series, cut at ``until_h``: the rows of the NONMEM table."""
+        out = []
+        day = self.start_day
+        for step in self.steps:
+            out += [(step, s) for s in _step_series(step, day, until_h)]
+            day += step.days or 0
+        return out
+
+    def events(self, until_h: float) -> list[DoseEvent]:
+        """The doses before ``until_h`` hours, in time order."""
+        until_h = _check_until(until_h)
+        if self.open_ended and math.isinf(until_h):
+            raise InputError("until_h", f"'{self}' has no end; give a finite until_h in hours")
+        info = self.info
+        events = [
+            DoseEvent(time_h=t, drug=info.name, route=step.route, cmt=info.route(step.route).cmt, amount=step.amount)
+            for step, series in self._series(until_h)
+            for t in series.times()
+        ]
+        return sorted(events, key=_event_order)
+
+    def __str__(self) -> str:
+        info = self.info
+        words = []
+        for i, step in enumerate(self.steps):
+            words += [info.display if i == 0 else "then", _step_text(info, step)]
+            late = i == 0 and self.start_day > 0
+            if late and step.days:
+                words.append(f"from day {self.start_day} to day {self.start_day + step.days}")
+            elif step.days:
+                words.append(f"for {_duration_text(step.days)}")
+            elif late:
+                words.append(f"starting day {self.start_day}")
+        return " ".join(words)
+
+
+def _step_text(info: DrugInfo, step: Step) -> str:
+    """``dose unit route frequency [at HH:MM] [for N doses|for N days]`` of one step."""
+    words = [_fmt(step.amount), info.dose_unit, step.route, str(step.frequency)]
+    if step.clock_h != DOSE_CLOCK_HOUR:
+        words.append(f"at {_clock_text(step.clock_h)}")
+    if step.doses is not None:
+        words.append(f"for {step.doses} dose{'' if step.doses == 1 else 's'}")
+    return " ".join(words)
+
+
+# --------------------------------------------------------------------------------------------
+# parsing one step: a small regular grammar
+# --------------------------------------------------------------------------------------------
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_DOSE_RE = re.compile(rf"(?<![\w.,])(?P<num>{_NUMBER})\s*(?P<unit>mg|mcg|ug|µg|μg|iu|units?|g)(?!\w)", re.I)
+_UNITS = {"mg": "mg", "g": "g", "ug": "ug", "mcg": "ug", "µg": "ug", "μg": "ug", "iu": "IU", "unit": "IU", "units": "IU"}
+_MASS_IN_UG = {"g": Decimal(10**6), "mg": Decimal(1000), "ug": Decimal(1)}
+_CLAUSE_WORDS = {"at": "clock", "for": "duration", "until": "duration", "from": "start", "starting": "start",
+                 "start": "start"}
+_DAY = r"(\d+(?:\.\d+)?)"
+_CLAUSES = (
+    ("clock", re.compile(r"at (\d{1,2}):(\d{2})(?::(\d{2}))?")),
+    ("for", re.compile(r"for (\d+(?:\.\d+)?) (days?|weeks?|doses?)")),
+    ("from", re.compile(rf"from day {_DAY}(?: to day {_DAY})?")),
+    ("start", re.compile(rf"start(?:ing)?(?: on| from)? day {_DAY}")),
+    ("until", re.compile(rf"until day {_DAY}")),
+)
+
+
+def _to_dose_unit(value: Decimal, unit: str, info: DrugInfo) -> float:
+    """``value unit`` in the drug's dose unit; IU and mass are never converted into each other."""
+    if (unit == "IU") != (info.dose_unit == "IU"):
+        allowed = "IU" if info.dose_unit == "IU" else "mg, ug (mcg), g"
+        raise InputError("unit", f"'{unit}' is not a unit for {info.display} (dosed in {info.dose_unit}); allowed: {allowed}")
+    if unit == "IU":
+        return float(value)
+    return float(value * _MASS_IN_UG[unit] / _MASS_IN_UG[info.dose_unit])
+
+
+def _parse_step(
+    text: str, info: DrugInfo | None, route: str | None, *, first: bool
+) -> tuple[DrugInfo, Step, int, int | None]:
+    """Read ``[drug] dose unit [route] frequency [clauses]``.
+
+    Returns the drug, the step (without an absolute end), the start day and the absolute end
+    day (``until day M``, ``to day M``) for the caller to turn into days.
+    """
+    m = _DOSE_RE.search(text)
+    if m is None:
+        raise InputError("dose", f"no dose with a unit in '{text.strip()}'; allowed: e.g. 25 mg, 500 ug, 1500 IU")
+    name = text[: m.start()].strip()
+    if name:
+        named = lookup_drug(name)
+        if info is not None and named is not info:
+            raise InputError(
+                "drug", f"'{name}' after 'then' is not {info.display}; a step continues its drug, join agents with ';'"
+            )
+        info = named
+    elif info is None:
+        raise InputError("drug", f"no drug before the dose in '{text.strip()}'; allowed: {', '.join(drug_names())}")
+    amount = _to_dose_unit(Decimal(m["num"].replace(",", "")), _UNITS[m["unit"].lower()], info)
+
+    words = text[m.end():].split()
+    for n in (2, 1):
+        if len(words) >= n and _route_name(" ".join(words[:n])):
+            route = info.route(" ".join(words[:n])).route
+            words = words[n:]
+            break
+    else:
+        route = route or info.default_route
+    k = next((i for i, w in enumerate(words) if w.lower() in _CLAUSE_WORDS), len(words))
+    frequency = Frequency.parse(" ".join(words[:k]))
+
+    clock, start, end_day, days, doses = DOSE_CLOCK_HOUR, None, None, None, None
+    seen: dict[str, str] = {}  # what each clause set ('start', 'end', 'clock') -> its text
+    rest = " ".join(words[k:])
+    while rest:
+        for kind, pattern in _CLAUSES:
+            c = pattern.match(rest.lower())
+            if c and (c.end() == len(rest) or rest[c.end()] == " "):
+                break
+        else:
+            word = rest.split()[0].lower()
+            field = _CLAUSE_WORDS.get(word, "frequency")
+            raise InputError(field, f"'{rest}' is not understood; allowed: at HH:MM, for N days|weeks|doses, "
+                                    "starting day N, from day N to day M, until day M")
+        clause, rest = rest[: c.end()], rest[c.end():].strip()
+        sets = {"clock": ["clock"], "for": ["end"], "from": ["start"] + (["end"] if c.lastindex == 2 else []),
+                "start": ["start"], "until": ["end"]}[kind]
+        for what in sets:
+            if what in seen:
+                field = {"end": "duration", "start": "start", "clock": "clock"}[what]
+                raise InputError(field, f"'{seen[what]}' and '{clause}' both set the {what}; give one")
+            seen[what] = clause
+        if kind == "clock":
+            hh, mm, ss = int(c[1]), int(c[2]), int(c[3] or 0)
+            if hh > 23 or mm > 59 or ss > 59:
+                raise InputError("clock", f"'{clause}' is not a clock time; allowed: 00:00 to 23:59:59")
+            clock = (hh * 3600 + mm * 60 + ss) / 3600
+        elif kind == "for" and c[2].startswith("dose"):
+            doses = _whole(Decimal(c[1]), "doses", f"'{clause}'", "doses")
+        elif kind == "for":
+            days = _whole(Decimal(c[1]) * (7 if c[2].startswith("week") else 1), "duration", f"'{clause}'")
+        elif kind in ("from", "start"):
+            start = _whole(Decimal(c[1]), "start", f"'{clause}'")
+            if kind == "from" and c[2] is not None:
+                end_day = _whole(Decimal(c[2]), "duration", f"'{clause}'")
+        else:
+            end_day = _whole(Decimal(c[1]), "duration", f"'{clause}'")
+    if start is not None and not first:
+        raise InputError("start", f"'{seen['start']}' after 'then': a step starts when the one before it ends")
+    step = Step(amount=amount, route=route, frequency=frequency, clock_h=clock, days=days, doses=doses)
+    return info, step, start or 0, end_day
+
+
+# --------------------------------------------------------------------------------------------
+# regimens and tables
+# --------------------------------------------------------------------------------------------
+
+
+def _event_order(e: DoseEvent) -> tuple[float, int, float]:
+    return (e.time_h, e.cmt, e.amount)
+
+
+def _check_until(until_h: float) -> float:
+    try:
+        value = float(until_h)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not value >= 0:
+        raise InputError("until_h", f"{until_h!r} is not a simulation end; allowed: hours >= 0")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Regimen:
+    """Everything one man takes: one prescription per agent (or per course of an agent).
+
+    >>> r = Regimen.parse(["degarelix 240 mg SC once", "degarelix 80 mg SC monthly starting day 28"])
+    >>> [e.time_h for e in r.events(until_h=90 * 24)]
+    [8.0, 680.0, 1352.0, 2024.0]
+    >>> r.to_nonmem(until_h=90 * 24)[["TIME", "AMT", "CMT", "II", "ADDL"]].values.tolist()
+    [[8.0, 240.0, 16.0, 0.0, 0.0], [680.0, 80.0, 16.0, 672.0, 2.0]]
+    """
+
+    prescriptions: tuple[Prescription, ...] = ()
+
+    def __post_init__(self) -> None:
+        items = tuple(self.prescriptions)
+        if not all(isinstance(p, Prescription) for p in items):
+            raise InputError("prescriptions", f"{self.prescriptions!r} is not a list of Prescription")
+        object.__setattr__(self, "prescriptions", items)
+
+    @classmethod
+    def parse(cls, texts: str | Sequence[str]) -> Regimen:
+        """Read prescriptions: a list of texts, or one text joined by ``;`` or ``+``."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if not all(isinstance(t, str) for t in texts):
+            raise InputError("regimen", f"{texts!r} is not prescription text; allowed: a string or a list of strings")
+        parts = [part for text in texts for part in re.split(r"[;+]", text) if part.strip()]
+        return cls(prescriptions=tuple(Prescription.parse(p) for p in parts))
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        """Canonical names of the agents, in order, each once."""
+        return tuple(dict.fromkeys(p.drug for p in self.prescriptions))
+
+    def events(self, until_h: float) -> list[DoseEvent]:
+        """All doses before ``until_h`` hours, sorted by time.
+
+        Doses at the same instant are ordered by compartment and amount, so the order does not
+        depend on how the agents were listed (and survives a NONMEM table round trip).
+        """
+        return sorted((e for p in self.prescriptions for e in p.events(until_h)), key=_event_order)
+
+    def __str__(self) -> str:
+        return "; ".join(str(p) for p in self.prescriptions)
+
+    def to_nonmem(self, until_h: float | None = None, id: int = 1) -> pd.DataFrame:
+        """The NONMEM/mrgsolve dosing table: columns ID, TIME (h), AMT, CMT, EVID, II, ADDL, DRUG.
+
+        Each regular series is one row with II (hours) and ADDL (additional doses); a weekday
+        schedule gives one row per weekday, a ``then`` step its own rows. Rows are sorted by
+        TIME (then CMT, AMT). ``until_h`` cuts the doses; it is required when a prescription
+        has no end. DRUG is informational (the canonical drug name).
+        """
+        import pandas as pd
+
+        open_ended = [p for p in self.prescriptions if p.open_ended]
+        if until_h is None and open_ended:
+            raise InputError("until_h", f"'{open_ended[0]}' has no end; give until_h, the simulation length in hours")
+        limit = math.inf if until_h is None else _check_until(until_h)
+        rows = []
+        for p in self.prescriptions:
+            info = p.info
+            for step, s in p._series(limit):
+                rows.append((id, s.first_h, step.amount, info.route(step.route).cmt, 1,
+                             s.period_h if s.count > 1 else 0.0, s.count - 1, info.name))
+        rows.sort(key=lambda r: (r[1], r[3], r[2], r[5], r[6]))
+        frame = pd.DataFrame(rows, columns=list(_NONMEM_COLUMNS))
+        types = {"ID": "int64", "TIME": "float64", "AMT": "float64", "CMT": "int64", "EVID": "int64", "II": "float64",
+                 "ADDL": "int64", "DRUG": "object"}
+        return frame.astype(types)
+
+    @classmethod
+    def from_nonmem(cls, table: pd.DataFrame | str | Path) -> Regimen:
+        """Read a NONMEM/mrgsolve dosing table (a data frame or a CSV path), time in hours.
+
+        Rules, each breach an InputError naming the column and the 1-based data row: columns
+        ID, TIME, AMT, CMT, EVID present (II, ADDL optional, missing values read as 0, as '.'
+        in NONMEM); one ID; EVID 0 (observation, ignored) or 1 (dose); TIME >= 0 and sorted;
+        ADDL > 0 exactly when II > 0; AMT > 0 on doses and 0 on observations; CMT a dosing
+        compartment of the catalog; AMT within the drug's dose range; DRUG, if given, the
+        drug of CMT. TIME is kept to the second. Rows are regrouped into named schedules
+        (twice daily, weekday lists, ``then`` steps) where that gives exactly the same doses;
+        any other series prints as ``every N hours ... for N doses``.
+        """
+        return cls(prescriptions=_rebuild(_read_doses(table)))
+
+
+def parse_regimen(texts: str | Sequence[str]) -> Regimen:
+    """Same as :meth:`Regimen.parse`."""
+    return Regimen.parse(texts)
+
+
+class _Row(NamedTuple):
+    info: DrugInfo
+    route: str
+    amount: float
+    series: _Series
+
+
+def _read_doses(table: pd.DataFrame | str | Path) -> list[_Row]:
+    """The validated dose rows of a NONMEM table, in order."""
+    import pandas as pd
+
+    frame = pd.read_csv(table) if isinstance(table, str | Path) else pd.DataFrame(table).copy()
+    frame.columns = [str(c).strip().upper() for c in frame.columns]
+    for column in ("ID", "TIME", "AMT", "CMT", "EVID"):
+        if column not in frame.columns:
+            raise InputError(column, f"column missing; the table needs ID, TIME, AMT, CMT, EVID (II, ADDL optional)")
+    numbers = {}
+    for column in ("ID", "TIME", "AMT", "CMT", "EVID", "II", "ADDL"):
+        raw = frame[column] if column in frame.columns else pd.Series(math.nan, index=frame.index)
+        missing = raw.isna() | raw.astype(str).str.strip().isin([".", ""])
+        values = pd.to_numeric(raw.where(~missing), errors="coerce")
+        bad = values.isna() & ~missing
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise InputError(column, f"row {i + 1}: {raw.iloc[i]!r} is not a number")
+        numbers[column] = values.to_numpy(dtype=float)
+    ids = sorted({float(v) for v in numbers["ID"]})
+    if len(ids) > 1 or any(math.isnan(v) for v in ids):
+        raise InputError("ID", f"the table holds IDs {', '.join(_fmt(v) for v in ids)}; a Regimen is one man's: give one ID")
+    drugs = frame["DRUG"] if "DRUG" in frame.columns else None
+    rows, previous = [], 0.0
+    for i in range(len(frame)):
+        n = i + 1
+        time, evid, cmt = numbers["TIME"][i], numbers["EVID"][i], numbers["CMT"][i]
+        amt, ii, addl = (0.0 if math.isnan(v) else v for v in (numbers[c][i] for c in ("AMT", "II", "ADDL")))
+        if not (math.isfinite(time) and time >= 0):
+            raise InputError("TIME", f"row {n}: {_fmt(time)} is not a time; allowed: hours >= 0")
+        if time < previous:
+            raise InputError("TIME", f"row {n}: {_fmt(time)} comes after {_fmt(previous)}; allowed: sorted by time")
+        previous = time
+        if evid not in (0, 1):
+            raise InputError("EVID", f"row {n}: {_fmt(evid)} is not allowed; allowed: 0 (observation) or 1 (dose)")
+        if not (addl >= 0 and addl == int(addl)):
+            raise InputError("ADDL", f"row {n}: {_fmt(addl)} is not allowed; allowed: a whole number >= 0")
+        if not (math.isfinite(ii) and ii >= 0):
+            raise InputError("II", f"row {n}: {_fmt(ii)} is not allowed; allowed: hours >= 0")
+        if (addl > 0) != (ii > 0):
+            column = "ADDL" if addl > 0 else "II"
+            raise InputError(column, f"row {n}: ADDL {_fmt(addl)} with II {_fmt(ii)}; allowed: ADDL > 0 exactly when II > 0")
+        if evid == 0:
+            if amt != 0 or ii != 0:
+                column = "AMT" if amt != 0 else "II"
+                raise InputError(column, f"row {n}: AMT {_fmt(amt)}, II {_fmt(ii)} on an observation row (EVID 0); "
+                                         "allowed: 0")
+            continue
+        if not (math.isfinite(amt) and amt > 0):
+            raise InputError("AMT", f"row {n}: {_fmt(amt)} on a dose row (EVID 1); allowed: AMT > 0")
+        if math.isnan(cmt) or cmt != int(cmt):
+            raise InputError("CMT", f"row {n}: {_fmt(cmt)} is not a compartment number")
+        try:
+            info, route = route_for_cmt(int(cmt))
+            _check_dose(info, amt)
+        except InputError as e:
+            raise InputError("CMT" if e.field == "CMT" else "AMT", f"row {n}: {str(e).split(': ', 1)[1]}") from None
+        if drugs is not None and isinstance(drugs.iloc[i], str) and drugs.iloc[i].strip():
+            named = lookup_drug(drugs.iloc[i])
+            if named is not info:
+                raise InputError("DRUG", f"row {n}: '{drugs.iloc[i]}' but CMT {int(cmt)} is {info.name} {route}")
+        rows.append(_Row(info, route, amt, _Series(time, ii if addl > 0 else None, int(addl) + 1)))
+    return rows
+
+
+def _rebuild(rows: list[_Row]) -> tuple[Prescription, ...]:
+    """Prescriptions giving exactly the doses of ``rows``: named schedules where they fit."""
+    used: set[int] = set()
+    singles: list[Prescription] = []
+    for i, row in enumerate(rows):
+        if i in used:
+            continue
+        for group, frequency in _candidates(rows, i, used):
+            fitted = _fit([rows[j] for j in group], frequency)
+            if fitted is not None:
+                used.update(group)
+                singles.append(fitted)
+                break
+    chained: list[Prescription] = []
+    for p in singles:  # 'then': a course that starts on the day one of the same drug ends
+        for k, q in enumerate(chained):
+            if q.drug == p.drug and q.steps[-1].days and q.start_day + sum(s.days for s in q.steps) == p.start_day:
+                chained[k] = replace(q, steps=q.steps + p.steps)
+                break
+        else:
+            chained.append(p)
+    return tuple(chained)
+
+
+def _candidates(rows: list[_Row], i: int, used: set[int]):
+    """Groups of rows (starting with row i) and the frequency they might be, best first."""
+    row = rows[i]
+    period = row.series.period_h
+
+    def like(j: int) -> bool:
+        other = rows[j]
+        return (j > i and j not in used and other.info is row.info and other.route == row.route
+                and other.amount == row.amount and other.series.period_h == period)
+
+    if period == _DAY_H:
+        partner = next((j for j in range(i + 1, len(rows)) if like(j)
+                        and abs(rows[j].series.first_h - row.series.first_h - 12.0) < 1e-9), None)
+        if partner is not None:
+            yield [i, partner], Frequency(kind="twice daily")
+    if period == _WEEK_H:
+        t0 = row.series.first_h
+        group = [i] + [j for j in range(i + 1, len(rows)) if like(j) and t0 < rows[j].series.first_h < t0 + _WEEK_H
+                       and abs((rows[j].series.first_h - t0) % _DAY_H) < 1e-9]
+        days = [round(rows[j].series.first_h * 3600) // 86400 % 7 for j in group]
+        if len(group) > 1 and len(set(days)) == len(days):
+            yield group, Frequency(kind="weekdays", weekdays=tuple(days))
+    yield [i], _ONCE if period is None else Frequency(kind="every", interval_h=period)
+
+
+def _fit(group: list[_Row], frequency: Frequency) -> Prescription | None:
+    """A one-step prescription of ``frequency`` giving exactly the series of ``group``, if any.
+
+    A lone series always fits (its first dose kept to the second), with ``for N days`` when
+    that gives the same count, else ``for N doses``.
+    """
+    head = group[0]
+    seconds = round(head.series.first_h * 3600)
+    day, clock = divmod(seconds, 86400)
+    target = sorted(r.series.key() for r in group)
+    last = max(r.series.first_h + (r.series.count - 1) * (r.series.period_h or 0.0) for r in group)
+    ends = [{}] if frequency.kind == "once" else [
+        {"days": max(1, math.floor(last / _DAY_H) + 1 - day)},
+        {"doses": sum(r.series.count for r in group)},
+    ]
+    for end in ends:
+        step = Step(amount=head.amount, route=head.route, frequency=frequency, clock_h=clock / 3600, **end)
+        if sorted(s.key() for s in _step_series(step, day, math.inf)) == target:
+            break
+    else:
+        if len(group) > 1:
+            return None
+    return Prescription(drug=head.info.name, steps=(step,), start_day=day)
