@@ -9,7 +9,7 @@ primary_hypogonadism       Leydig and Sertoli failure (e.g. Klinefelter): low T,
 secondary_hypogonadism     reduced GnRH drive: low T with LH/FSH not elevated
 congenital_hh              absent GnRH drive: LH/FSH < 1.5, T < 100 ng/dL, no sperm
 obese_hyperestrogenic      BMI 35: adipose aromatase and low SHBG give a low T/E2 ratio
-post_trt_suppressed        a man after a year of testosterone cypionate 200 mg weekly, 4 weeks off
+post_trt_suppressed        a man after a year of testosterone cypionate 200 mg weekly, 2 weeks off
 idiopathic_oligozoospermia reduced Sertoli/spermatogenic capacity with normal hormones
 ageing_male                age 72: Leydig decline, higher SHBG, damped circadian rhythm
 =========================  ==========================================================================
@@ -69,13 +69,13 @@ class Patient:
 PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "eugonadal": Patient(name="eugonadal"),
     "primary_hypogonadism": Patient(name="primary_hypogonadism",
-                                    overrides={"leydig_capacity": 0.2, "sertoli_capacity": 0.1}),
-    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.18}),
+                                    overrides={"leydig_capacity": 0.15, "sertoli_capacity": 0.1}),
+    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.03}),
     "congenital_hh": Patient(name="congenital_hh", age=24.0, overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.6}),
     "obese_hyperestrogenic": Patient(name="obese_hyperestrogenic", age=34.0, bmi=35.0,
-                                     overrides={"aromatase_activity": 1.3, "sertoli_capacity": 0.5}),
+                                     overrides={"aromatase_activity": 1.8, "sertoli_capacity": 0.5}),
     "post_trt_suppressed": Patient(name="post_trt_suppressed", age=35.0,
-                                   history=(("testosterone cypionate 200 mg IM weekly", -56.0, -4.0),)),
+                                   history=(("testosterone cypionate 200 mg IM weekly", -54.0, -2.0),)),
     "idiopathic_oligozoospermia": Patient(name="idiopathic_oligozoospermia", overrides={"sertoli_capacity": 0.15}),
     "ageing_male": Patient(name="ageing_male", age=72.0, bmi=27.0),
 })

@@ -829,12 +829,24 @@ def _rebuild(rows: list[_Row]) -> tuple[Prescription, ...]:
     chained: list[Prescription] = []
     for p in singles:  # 'then': a course that starts on the day one of the same drug ends
         for k, q in enumerate(chained):
-            if q.drug == p.drug and q.steps[-1].days and q.start_day + sum(s.days for s in q.steps) == p.start_day:
-                chained[k] = replace(q, steps=q.steps + p.steps)
+            step = _restarted(p, q.start_day + sum(s.days or 0 for s in q.steps)) if q.drug == p.drug else None
+            if step is not None and q.steps[-1].days:
+                chained[k] = replace(q, steps=q.steps + (step,))
                 break
         else:
             chained.append(p)
     return tuple(chained)
+
+
+def _restarted(p: Prescription, day: int) -> Step | None:
+    """The one step of ``p`` started on ``day`` instead, if that gives the same doses (a weekday
+    schedule may start on any day of the gap before its first weekday)."""
+    step = p.steps[0]
+    if not p.start_day - 7 < day <= p.start_day:
+        return None
+    doses = _step_series(step, p.start_day, math.inf)
+    lengths = [step.days, step.days + p.start_day - day] if step.days is not None else [None]
+    return next((c for n in lengths if _step_series(c := replace(step, days=n), day, math.inf) == doses), None)
 
 
 def _candidates(rows: list[_Row], i: int, used: set[int]):
@@ -873,8 +885,10 @@ def _fit(group: list[_Row], frequency: Frequency) -> Prescription | None:
     day, clock = divmod(seconds, 86400)
     target = sorted(r.series.key() for r in group)
     last = max(r.series.first_h + (r.series.count - 1) * (r.series.period_h or 0.0) for r in group)
+    days = max(1, math.floor(last / _DAY_H) + 1 - day)
     ends = [{}] if frequency.kind == "once" else [
-        {"days": max(1, math.floor(last / _DAY_H) + 1 - day)},
+        {"days": -(-days // 7) * 7},  # whole weeks read best
+        {"days": days},
         {"doses": sum(r.series.count for r in group)},
     ]
     for end in ends:

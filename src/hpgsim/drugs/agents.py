@@ -124,7 +124,7 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
         if kind == "gel":
             ka, frac = LN2 / p["t_gel_absorption_half_life"], p["t_gel_f"]
         else:
-            ka, frac = LN2 / p[f"t_{kind}_release_half_life"], p[f"t_{kind}_t_fraction"]
+            ka, frac = LN2 / p[f"t_{kind}_release_half_life"], p[f"t_{kind}_t_fraction"] * p["t_ester_f"]
         nmol_per_mg = 1e6 / 288.42
         k_t = LN2 / p["t_half_life"]
         v_t = p["t_clearance"] / 24.0 / k_t

@@ -1,0 +1,68 @@
+"""Pictures: trajectories with the reference range as a grey band (matplotlib, imported lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from hpgsim import DISCLAIMER
+
+__all__ = ["REFERENCE_RANGES", "plot_trajectories"]
+
+# Reference ranges of adult men, with their sources (the grey bands of every plot)
+REFERENCE_RANGES: Mapping[str, tuple[float, float, str]] = {
+    "total_testosterone": (264.0, 916.0, "Travison 2017, non-obese men 19-39 y"),
+    "free_testosterone": (50.0, 250.0, "reference range of this project's acceptance criteria; Bhasin 2011 cFT 2.5th pct 70"),
+    "lh": (1.5, 9.3, "common adult male laboratory range"),
+    "fsh": (1.5, 12.4, "common adult male laboratory range"),
+    "estradiol": (10.0, 40.0, "adult male range (Vermeulen review 20-30 pg/mL typical)"),
+    "shbg": (10.0, 57.0, "common adult male laboratory range"),
+    "inhibin_b": (80.0, 300.0, "normozoospermic men (Reproduction 145:237)"),
+    "sperm_concentration": (16.0, 250.0, "WHO 2021 lower reference limit 16 M/mL"),
+}
+LABELS = {
+    "total_testosterone": "Total T (ng/dL)", "free_testosterone": "Free T (pg/mL)", "lh": "LH (IU/L)",
+    "fsh": "FSH (IU/L)", "estradiol": "Estradiol (pg/mL)", "sperm_concentration": "Sperm concentration (M/mL)",
+    "shbg": "SHBG (nmol/L)", "inhibin_b": "Inhibin B (pg/mL)", "intratesticular_testosterone": "ITT (nmol/L)",
+}
+
+
+def plot_trajectories(frames: Mapping[str, pd.DataFrame], path: str | Path, *, title: str,
+                      observables: Sequence[str] = ("total_testosterone", "free_testosterone", "lh", "fsh",
+                                                    "estradiol", "sperm_concentration"),
+                      caption: str = "", marker_day: float | None = None) -> Path:
+    """One panel per observable, one line per labelled frame, reference range as a grey band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(observables)
+    cols = 2 if n > 3 else 1
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 2.6 * rows), sharex=True, squeeze=False)
+    for ax, obs in zip(axes.flat, observables):
+        if obs in REFERENCE_RANGES:
+            lo, hi, _ = REFERENCE_RANGES[obs]
+            ax.axhspan(lo, hi, color="0.85", label="reference range", zorder=0)
+        for label, f in frames.items():
+            ax.plot(f["day"], f[obs], lw=1.6, label=label)
+        if marker_day is not None:
+            ax.axvline(marker_day, color="k", ls=":", lw=1)
+        ax.set_ylabel(LABELS.get(obs, obs))
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("Day")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=8, loc="best")
+    fig.suptitle(title, fontsize=11)
+    fig.text(0.01, 0.005, (caption + "  " if caption else "") + DISCLAIMER, fontsize=6, wrap=True)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
