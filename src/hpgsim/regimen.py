@@ -240,14 +240,15 @@ class Frequency:
         >>> Frequency.parse("Mon/Thu").series(start_day=2, clock_h=8.0)
         [(176.0, 168.0), (80.0, 168.0)]
         """
-        t0 = start_day * _DAY_H + clock_h
+        # A first dose is a whole number of seconds, divided once: the hours read back exactly.
+        t0 = start_day * 86400 + round(clock_h * 3600)
         if self.kind == "once":
-            return [(t0, None)]
+            return [(t0 / 3600, None)]
         if self.kind == "every":
-            return [(t0, self.interval_h)]
+            return [(t0 / 3600, self.interval_h)]
         if self.kind == "twice daily":
-            return [(t0, _DAY_H), (t0 + 12.0, _DAY_H)]
-        return [((start_day + (d - start_day) % 7) * _DAY_H + clock_h, _WEEK_H) for d in self.weekdays]
+            return [(t0 / 3600, _DAY_H), ((t0 + 43200) / 3600, _DAY_H)]
+        return [((t0 + (d - start_day) % 7 * 86400) / 3600, _WEEK_H) for d in self.weekdays]
 
 
 _ONCE = Frequency(kind="once")
