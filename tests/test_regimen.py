@@ -14,7 +14,7 @@ from pandas.testing import assert_frame_equal
 import hpgsim.regimen
 from hpgsim.drugs.catalog import DRUGS
 from hpgsim.errors import InputError
-from hpgsim.regimen import DOSE_CLOCK_HOUR, Frequency, Prescription, Regimen, Step, parse_regimen
+from hpgsim.regimen import Frequency, Prescription, Regimen, Step, parse_regimen
 
 DAY = 24.0
 WEEK = 168.0
@@ -91,7 +91,8 @@ def frequencies() -> st.SearchStrategy[Frequency]:
         st.just(Frequency(kind="once")),
         st.just(Frequency(kind="twice daily")),
         st.floats(0.5, 1000.0).map(lambda h: Frequency(kind="every", interval_h=h)),
-        st.sampled_from([1.5, 12.0, 24.0, 48.0, 168.0, 336.0, 672.0]).map(lambda h: Frequency(kind="every", interval_h=h)),
+        st.sampled_from([1.5, 12.0, 24.0, 48.0, WEEK, 2 * WEEK, 4 * WEEK]).map(
+            lambda h: Frequency(kind="every", interval_h=h)),
         st.sets(st.integers(0, 6), min_size=1).map(lambda d: Frequency(kind="weekdays", weekdays=tuple(d))),
         st.sampled_from(["twice weekly", "3x/week"]).map(Frequency.parse),
     )

@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from numbers import Real
@@ -192,7 +192,8 @@ class Frequency:
             if self.weekdays or self.label is not None:
                 raise InputError("frequency", f"'{self.kind}' takes no weekdays or label")
         else:
-            raise InputError("frequency", f"kind '{self.kind}' is not allowed; allowed: once, every, twice daily, weekdays")
+            allowed = "once, every, twice daily, weekdays"
+            raise InputError("frequency", f"kind '{self.kind}' is not allowed; allowed: {allowed}")
 
     @classmethod
     def parse(cls, text: str) -> Frequency:
@@ -456,12 +457,9 @@ class Prescription:
                 start_day = day = start
             if end_day is not None:
                 if end_day <= day:
-                    raise InputError("duration", f"day {end_day} is not after the start, day {day}; allowed: a later day")
+                    message = f"day {end_day} is not after the start, day {day}; allowed: a later day"
+                    raise InputError("duration", message)
                 step = replace(step, days=end_day - day)
-            if step.days is None and i < len(parts) - 1:
-                raise InputError(
-                    "duration", f"'{part.strip()}' is followed by 'then' and needs a duration; allowed: for N days|weeks"
-                )
             steps.append(step)
             route = step.route
             day += step.days or 0
@@ -531,15 +529,18 @@ def _step_text(info: DrugInfo, step: Step) -> str:
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _DOSE_RE = re.compile(rf"(?<![\w.,])(?P<num>{_NUMBER})\s*(?P<unit>mg|mcg|ug|µg|μg|iu|units?|g)(?!\w)", re.I)
-_UNITS = {"mg": "mg", "g": "g", "ug": "ug", "mcg": "ug", "µg": "ug", "μg": "ug", "iu": "IU", "unit": "IU", "units": "IU"}
+_UNITS = {"mg": "mg", "g": "g", "ug": "ug", "mcg": "ug", "µg": "ug", "μg": "ug",
+          "iu": "IU", "unit": "IU", "units": "IU"}
 _MASS_IN_UG = {"g": Decimal(10**6), "mg": Decimal(1000), "ug": Decimal(1)}
 _CLAUSE_WORDS = {"at": "clock", "for": "duration", "until": "duration", "from": "start", "starting": "start",
                  "start": "start"}
 _DAY = r"(\d+(?:\.\d+)?)"
+_CLAUSE_SETS = {"clock": ["clock"], "for": ["end"], "from-to": ["start", "end"], "start": ["start"], "until": ["end"]}
 _CLAUSES = (
     ("clock", re.compile(r"at (\d{1,2}):(\d{2})(?::(\d{2}))?")),
     ("for", re.compile(r"for (\d+(?:\.\d+)?) (days?|weeks?|doses?)")),
-    ("from", re.compile(rf"from day {_DAY}(?: to day {_DAY})?")),
+    ("from-to", re.compile(rf"from day {_DAY} to day {_DAY}")),
+    ("start", re.compile(rf"from day {_DAY}")),
     ("start", re.compile(rf"start(?:ing)?(?: on| from)? day {_DAY}")),
     ("until", re.compile(rf"until day {_DAY}")),
 )
@@ -549,7 +550,8 @@ def _to_dose_unit(value: Decimal, unit: str, info: DrugInfo) -> float:
     """``value unit`` in the drug's dose unit; IU and mass are never converted into each other."""
     if (unit == "IU") != (info.dose_unit == "IU"):
         allowed = "IU" if info.dose_unit == "IU" else "mg, ug (mcg), g"
-        raise InputError("unit", f"'{unit}' is not a unit for {info.display} (dosed in {info.dose_unit}); allowed: {allowed}")
+        message = f"'{unit}' is not a unit for {info.display} (dosed in {info.dose_unit}); allowed: {allowed}"
+        raise InputError("unit", message)
     if unit == "IU":
         return float(value)
     return float(value * _MASS_IN_UG[unit] / _MASS_IN_UG[info.dose_unit])
@@ -589,46 +591,60 @@ def _parse_step(
     k = next((i for i, w in enumerate(words) if w.lower() in _CLAUSE_WORDS), len(words))
     frequency = Frequency.parse(" ".join(words[:k]))
 
-    clock, start, end_day, days, doses = DOSE_CLOCK_HOUR, None, None, None, None
-    seen: dict[str, str] = {}  # what each clause set ('start', 'end', 'clock') -> its text
-    rest = " ".join(words[k:])
+    timing = _parse_timing(" ".join(words[k:]))
+    if timing.start_text and not first:
+        raise InputError("start", f"'{timing.start_text}' after 'then': a step starts when the one before it ends")
+    step = Step(amount=amount, route=route, frequency=frequency, clock_h=timing.clock_h, days=timing.days,
+                doses=timing.doses)
+    return info, step, timing.start_day, timing.end_day
+
+
+class _Timing(NamedTuple):
+    clock_h: float = DOSE_CLOCK_HOUR
+    days: int | None = None  # for N days|weeks
+    doses: int | None = None  # for N doses
+    start_day: int = 0  # starting day N, from day N
+    end_day: int | None = None  # until day M, to day M
+    start_text: str | None = None
+
+
+def _parse_timing(text: str) -> _Timing:
+    """Read the clauses after the frequency, refusing two that set the same thing."""
+    values: dict[str, float | int | None] = {}
+    seen: dict[str, str] = {}  # what a clause set ('clock', 'start', 'end') -> the clause
+    rest = text
     while rest:
         for kind, pattern in _CLAUSES:
             c = pattern.match(rest.lower())
             if c and (c.end() == len(rest) or rest[c.end()] == " "):
                 break
         else:
-            word = rest.split()[0].lower()
-            field = _CLAUSE_WORDS.get(word, "frequency")
+            field = _CLAUSE_WORDS.get(rest.split()[0].lower(), "frequency")
             raise InputError(field, f"'{rest}' is not understood; allowed: at HH:MM, for N days|weeks|doses, "
                                     "starting day N, from day N to day M, until day M")
         clause, rest = rest[: c.end()], rest[c.end():].strip()
-        sets = {"clock": ["clock"], "for": ["end"], "from": ["start"] + (["end"] if c.lastindex == 2 else []),
-                "start": ["start"], "until": ["end"]}[kind]
-        for what in sets:
+        for what in _CLAUSE_SETS[kind]:
             if what in seen:
                 field = {"end": "duration", "start": "start", "clock": "clock"}[what]
                 raise InputError(field, f"'{seen[what]}' and '{clause}' both set the {what}; give one")
             seen[what] = clause
+        quoted = f"'{clause}'"
         if kind == "clock":
             hh, mm, ss = int(c[1]), int(c[2]), int(c[3] or 0)
             if hh > 23 or mm > 59 or ss > 59:
-                raise InputError("clock", f"'{clause}' is not a clock time; allowed: 00:00 to 23:59:59")
-            clock = (hh * 3600 + mm * 60 + ss) / 3600
+                raise InputError("clock", f"{quoted} is not a clock time; allowed: 00:00 to 23:59:59")
+            values["clock_h"] = (hh * 3600 + mm * 60 + ss) / 3600
         elif kind == "for" and c[2].startswith("dose"):
-            doses = _whole(Decimal(c[1]), "doses", f"'{clause}'", "doses")
+            values["doses"] = _whole(Decimal(c[1]), "doses", quoted, "doses")
         elif kind == "for":
-            days = _whole(Decimal(c[1]) * (7 if c[2].startswith("week") else 1), "duration", f"'{clause}'")
-        elif kind in ("from", "start"):
-            start = _whole(Decimal(c[1]), "start", f"'{clause}'")
-            if kind == "from" and c[2] is not None:
-                end_day = _whole(Decimal(c[2]), "duration", f"'{clause}'")
-        else:
-            end_day = _whole(Decimal(c[1]), "duration", f"'{clause}'")
-    if start is not None and not first:
-        raise InputError("start", f"'{seen['start']}' after 'then': a step starts when the one before it ends")
-    step = Step(amount=amount, route=route, frequency=frequency, clock_h=clock, days=days, doses=doses)
-    return info, step, start or 0, end_day
+            values["days"] = _whole(Decimal(c[1]) * (7 if c[2].startswith("week") else 1), "duration", quoted)
+        elif kind == "until":
+            values["end_day"] = _whole(Decimal(c[1]), "duration", quoted)
+        else:  # starting day N, from day N [to day M]
+            values["start_day"] = _whole(Decimal(c[1]), "start", quoted)
+            if kind == "from-to":
+                values["end_day"] = _whole(Decimal(c[2]), "duration", quoted)
+    return _Timing(**values, start_text=seen.get("start"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -757,7 +773,7 @@ def _read_doses(table: pd.DataFrame | str | Path) -> list[_Row]:
     frame.columns = [str(c).strip().upper() for c in frame.columns]
     for column in ("ID", "TIME", "AMT", "CMT", "EVID"):
         if column not in frame.columns:
-            raise InputError(column, f"column missing; the table needs ID, TIME, AMT, CMT, EVID (II, ADDL optional)")
+            raise InputError(column, "column missing; the table needs ID, TIME, AMT, CMT, EVID (II, ADDL optional)")
     numbers = {}
     for column in ("ID", "TIME", "AMT", "CMT", "EVID", "II", "ADDL"):
         raw = frame[column] if column in frame.columns else pd.Series(math.nan, index=frame.index)
@@ -770,7 +786,8 @@ def _read_doses(table: pd.DataFrame | str | Path) -> list[_Row]:
         numbers[column] = values.to_numpy(dtype=float)
     ids = sorted({float(v) for v in numbers["ID"]})
     if len(ids) > 1 or any(math.isnan(v) for v in ids):
-        raise InputError("ID", f"the table holds IDs {', '.join(_fmt(v) for v in ids)}; a Regimen is one man's: give one ID")
+        listed = ", ".join(_fmt(v) for v in ids)
+        raise InputError("ID", f"the table holds IDs {listed}; a Regimen is one man's doses: give one ID")
     drugs = frame["DRUG"] if "DRUG" in frame.columns else None
     rows, previous = [], 0.0
     for i in range(len(frame)):
@@ -790,7 +807,8 @@ def _read_doses(table: pd.DataFrame | str | Path) -> list[_Row]:
             raise InputError("II", f"row {n}: {_fmt(ii)} is not allowed; allowed: hours >= 0")
         if (addl > 0) != (ii > 0):
             column = "ADDL" if addl > 0 else "II"
-            raise InputError(column, f"row {n}: ADDL {_fmt(addl)} with II {_fmt(ii)}; allowed: ADDL > 0 exactly when II > 0")
+            message = f"row {n}: ADDL {_fmt(addl)} with II {_fmt(ii)}; allowed: ADDL > 0 exactly when II > 0"
+            raise InputError(column, message)
         if evid == 0:
             if amt != 0 or ii != 0:
                 column = "AMT" if amt != 0 else "II"
@@ -850,7 +868,7 @@ def _restarted(p: Prescription, day: int) -> Step | None:
     return next((c for n in lengths if _step_series(c := replace(step, days=n), day, math.inf) == doses), None)
 
 
-def _candidates(rows: list[_Row], i: int, used: set[int]):
+def _candidates(rows: list[_Row], i: int, used: set[int]) -> Iterator[tuple[list[int], Frequency]]:
     """Groups of rows (starting with row i) and the frequency they might be, best first."""
     row = rows[i]
     period = row.series.period_h
