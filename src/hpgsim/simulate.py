@@ -99,16 +99,15 @@ class _Model:
 
         return f
 
-    def jumps(self, regimen: Regimen, t0: float, t1: float) -> list[Jump]:
+    def jumps(self, regimen: Regimen, until_h: float, *, offset_h: float = 0.0) -> list[Jump]:
+        """State jumps of every dose before ``until_h`` (regimen time), shifted by ``offset_h``."""
         out = []
         index = {m.drug: (m, off) for m, off in zip(self.pk, self.offsets)}
-        for ev in regimen.events(t1):
-            if ev.time_h < t0:
-                continue
+        for ev in regimen.events(until_h):
             m, off = index[ev.drug]
             for i, share in enumerate(m.dose_split[ev.route]):
                 if share:
-                    out.append(Jump(ev.time_h, self.n_phys + off + i, ev.amount * share))
+                    out.append(Jump(ev.time_h + offset_h, self.n_phys + off + i, ev.amount * share))
         return out
 
 
@@ -182,14 +181,7 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
     y0 = _equilibrium(model)
     if history:
         start = min(s for _, s, _ in history)
-        jumps = []
-        for h, s, e in history:
-            for ev in h.events(e - s):
-                if ev.time_h < e - s:
-                    m_off = {m.drug: (m, off) for m, off in zip(model.pk, model.offsets)}[ev.drug]
-                    for i, share in enumerate(m_off[0].dose_split[ev.route]):
-                        if share:
-                            jumps.append(Jump(ev.time_h + (s - start), model.n_phys + m_off[1] + i, ev.amount * share))
+        jumps = [j for h, s, e in history for j in model.jumps(h, e - s, offset_h=s - start)]
         res = integrate(model.rhs(False), y0, np.array([0.0, -start]), jumps)
         if not res.ok:
             return Result("failed", f"history: {res.message}", pd.DataFrame(), provenance)
@@ -200,7 +192,7 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
         t_out = t_out[t_out <= t_end + SAMPLE_HOUR]
         # integrate from 00:00 so the first sample is 08:00 of day 0
         t_grid = np.concatenate([[0.0], t_out])
-        res = integrate(model.rhs(False), y0, t_grid, model.jumps(reg, 0.0, t_grid[-1]))
+        res = integrate(model.rhs(False), y0, t_grid, model.jumps(reg, t_grid[-1]))
         ys, ts = res.y[:, 1:], t_out
     else:
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -217,7 +209,7 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
             return Jump(t + dt, i_g, mass)
 
         t_out = np.arange(0.0, t_end + 1e-9, 1.0 / 60.0)
-        res = integrate(model.rhs(True), y0, t_out, model.jumps(reg, 0.0, t_end), next_jump=next_pulse,
+        res = integrate(model.rhs(True), y0, t_out, model.jumps(reg, t_end), next_jump=next_pulse,
                         max_step=0.25)
         ys, ts = res.y, t_out
     if not res.ok:

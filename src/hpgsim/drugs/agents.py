@@ -14,6 +14,8 @@ from typing import Mapping
 
 import numpy as np
 
+from hpgsim.units import MOLAR_MASS
+
 __all__ = ["PKModel", "pk_model", "effects", "CONC_UNITS"]
 
 LN2 = math.log(2.0)
@@ -55,7 +57,6 @@ def _chain(n, rates: dict[tuple[int, int | None], float]) -> np.ndarray:
 
 def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
     """The PK model of ``drug`` (a catalog name) with the parameter values ``p``."""
-    ng_per_mg_per_l = 1e6 / 1e3  # mg/L -> ng/mL is x1000
     if drug in ("anastrozole", "letrozole"):
         cl, ka, t12 = p[f"{drug}_cl"], p[f"{drug}_ka"], p[f"{drug}_half_life"]
         v = cl * t12 / LN2
@@ -125,14 +126,14 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
             ka, frac = LN2 / p["t_gel_absorption_half_life"], p["t_gel_f"]
         else:
             ka, frac = LN2 / p[f"t_{kind}_release_half_life"], p[f"t_{kind}_t_fraction"] * p["t_ester_f"]
-        nmol_per_mg = 1e6 / 288.42
+        nmol_per_mg = 1e6 / MOLAR_MASS["testosterone"]
         k_t = LN2 / p["t_half_life"]
         v_t = p["t_clearance"] / 24.0 / k_t
         # compartment 1 tracks the product's share of serum T (linear elimination: exact superposition)
         k = _chain(2, {(0, 1): ka, (1, None): k_t})
         routes = {r: (frac * nmol_per_mg, 0.0) for r in ("IM", "SC", "transdermal")}
         return PKModel(drug=drug, compartments=("depot", "serum_share"), k=k, dose_split=routes,
-                       conc={drug: (1, 1.0 / v_t / 0.03467)}, t_input=(0, ka))
+                       conc={drug: (1, MOLAR_MASS["testosterone"] / 10.0 / v_t)}, t_input=(0, ka))
     raise KeyError(f"no PK model for drug '{drug}'")
 
 

@@ -31,7 +31,14 @@ from typing import Mapping
 
 import numpy as np
 
+from hpgsim import parameters
 from hpgsim.physiology.binding import bioavailable_testosterone, free_testosterone
+from hpgsim.units import MOLAR_MASS
+
+# nmol/L -> clinical units, from the molar masses of the units module
+PGML_PER_NMOLL_T = MOLAR_MASS["testosterone"]  # nmol/L x g/mol = pg/mL
+NGDL_PER_NMOLL_T = MOLAR_MASS["testosterone"] / 10.0  # pg/mL -> ng/dL
+PGML_PER_NMOLL_E2 = MOLAR_MASS["estradiol"]
 
 __all__ = ["STATES", "EFFECTS", "Effects", "Constants", "derive", "rhs", "observables", "steady_state_guess",
            "fat_mass_kg", "circadian_amplitude"]
@@ -134,7 +141,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["omega"] = omega
     c["circ_amp"] = np.minimum(circadian_amplitude(age, p) * gain, 0.95)
     c["circ_phase"] = p["circadian_peak_hour"] - lag
-    t_mean_ref = p["ref_total_t_0800"] * 0.03467 / (1.0 + amp_ref)  # nmol/L (ng/dL x 0.03467)
+    t_mean_ref = p["ref_total_t_0800"] / NGDL_PER_NMOLL_T / (1.0 + amp_ref)  # nmol/L
     c["t_ref"] = t_mean_ref
     pt_ref = cl_t * t_mean_ref  # nmol/h
     h_ref = float(_hill(p["ref_lh"], p["leydig_l50"], p["leydig_hill"]))
@@ -153,7 +160,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     kw = dict(k_shbg=p["k_shbg_t"], k_alb=p["k_alb_t"], albumin_mw=p["albumin_mw"])
     c["bind"] = kw
     c["albumin"] = p["albumin"]
-    ft_ref = float(free_testosterone(t_mean_ref, p["ref_shbg"], 43.0, **kw))
+    ft_ref = float(free_testosterone(t_mean_ref, p["ref_shbg"], parameters.get("albumin").value, **kw))
     c["ft_ref"] = ft_ref
     c["k_shbg"] = ln2 / p["shbg_half_life"]
     shbg_cov = (1.0 + p["shbg_age_slope"] * (np.asarray(age, dtype=float) - p["ref_age"])) * np.maximum(
@@ -225,7 +232,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["germ_ref_mean"] = float(c["germ_ref"].mean())
     out_ref = k_tr * q**N_GERM  # flux into the epididymis at reference (per unit stage-1 content)
     c["epi_ref"] = out_ref / c["k_epi"]
-    c["tsc_ref"] = p["ref_sperm_concentration"] * 3.7  # Cooper 2010 median volume 3.7 mL
+    c["tsc_ref"] = p["ref_sperm_concentration"] * parameters.get("semen_volume").value  # reference man's volume
     c["semen_volume"] = np.asarray(p["semen_volume"], dtype=float)
     c["motility"] = np.asarray(p["motility_fraction"], dtype=float)
     return Constants(c)
@@ -239,34 +246,40 @@ def _support(itt_rel, fsh, c):
     return a * g + b * h + (1.0 - a - b) * g * h
 
 
-def _signals(y, c, eff):
-    """Algebraic quantities shared by the right-hand side and the observables."""
+def _signals(time_h, y, c, eff):
+    """Algebraic quantities shared by the right-hand side, the pulse timer and the observables.
+
+    Returns serum T, SHBG, free T, the aromatase activity left by inhibitors, LH-receptor
+    stimulation, Leydig T production (nmol/h), E2 (nmol/L) and the estrogen feedback signal
+    (relative to the reference man's).
+    """
     t = np.maximum(y[IDX["t"]], 0.0)
     shbg = np.maximum(y[IDX["shbg"]], 0.0)
     ft = free_testosterone(t, shbg, c["albumin"], **c["bind"])
     arom = 1.0 - eff.get("aromatase_inhibition")
-    return t, shbg, ft, arom
+    stim = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh") + eff.get("lh_activity")
+    circ = 1.0 + c["circ_amp"] * np.cos(c["omega"] * (np.asarray(time_h) - c["circ_phase"]))
+    p_t = np.maximum(c["leydig_basal"] * c["leydig_scale"] * y[IDX["leydig_resp"]]
+                     * (1.0 + c["lmax"] * _hill(stim, c["l50"], c["lhill"])) * circ, 0.0)
+    e2 = arom * (c["e2_periph_k"] * t + c["e2_testis_k"] * p_t)
+    e_sig = ((1.0 - eff.get("er_occupancy")) * (e2 / c["e2_ref"] + c["local_arom"] * arom * ft / c["ft_ref"])
+             / (1.0 + c["local_arom"]) + eff.get("er_agonism"))
+    return t, shbg, ft, arom, stim, p_t, e2, e_sig
+
+
+def _frequency(ft, e_sig, c):
+    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback."""
+    return c["f_max"] * c["cort"] / (1.0 + c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig)
 
 
 def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     """Time derivative of the physiology states (``y`` of shape (n_states,) or (n_states, n))."""
     c = c.c
-    t, shbg, ft, arom = _signals(y, c, eff)
+    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals(time_h, y, c, eff)
     lh, fsh_endo = np.maximum(y[IDX["lh"]], 0.0), np.maximum(y[IDX["fsh"]], 0.0)
     r, occ_f = y[IDX["gnrhr"]], np.maximum(y[IDX["gnrh_occ_filtered"]], 0.0)
     d_leydig = y[IDX["leydig_resp"]]
-    # ---------------- testis: Leydig T production
-    stim = lh + eff.get("exogenous_lh") + eff.get("lh_activity")
-    circ = 1.0 + c["circ_amp"] * np.cos(c["omega"] * (time_h - c["circ_phase"]))
-    p_t = c["leydig_basal"] * c["leydig_scale"] * d_leydig * (1.0 + c["lmax"] * _hill(stim, c["l50"], c["lhill"])) * circ
-    p_t = np.maximum(p_t, 0.0)
-    # ---------------- aromatase: E2 (nmol/L), algebraic
-    e2 = arom * (c["e2_periph_k"] * t + c["e2_testis_k"] * p_t)
-    # ---------------- hypothalamus
-    er_free = 1.0 - eff.get("er_occupancy")
-    e_sig = (er_free * (e2 / c["e2_ref"] + c["local_arom"] * arom * ft / c["ft_ref"]) / (1.0 + c["local_arom"])
-             + eff.get("er_agonism"))
-    freq = c["f_max"] * c["cort"] / (1.0 + c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig)
+    freq = _frequency(ft, e_sig, c)
     if pulsatile:
         g = np.maximum(y[IDX["gnrh_portal"]], 0.0)
         occ_endo = g / (1.0 + g)
@@ -324,36 +337,23 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
 
 def pulse_frequency(time_h, y, c: Constants, eff: Effects):
     """Current GnRH pulse frequency (1/h) - used by the pulsatile mode to time the next pulse."""
-    cc = c.c
-    t, shbg, ft, arom = _signals(y, cc, eff)
-    stim = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh") + eff.get("lh_activity")
-    circ = 1.0 + cc["circ_amp"] * np.cos(cc["omega"] * (time_h - cc["circ_phase"]))
-    p_t = cc["leydig_basal"] * cc["leydig_scale"] * y[IDX["leydig_resp"]] * (1.0 + cc["lmax"] * _hill(stim, cc["l50"], cc["lhill"])) * circ
-    e2 = arom * (cc["e2_periph_k"] * t + cc["e2_testis_k"] * p_t)
-    e_sig = ((1.0 - eff.get("er_occupancy")) * (e2 / cc["e2_ref"] + cc["local_arom"] * arom * ft / cc["ft_ref"])
-             / (1.0 + cc["local_arom"]) + eff.get("er_agonism"))
-    return cc["f_max"] * cc["cort"] / (1.0 + cc["x_t"] * ft / cc["ft_ref"] + cc["x_e"] * e_sig)
+    _, _, ft, _, _, _, _, e_sig = _signals(time_h, y, c.c, eff)
+    return _frequency(ft, e_sig, c.c)
 
 
 def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:
     """Canonical observables (FORMAT.md names) in clinical units from states ``y`` (n_states, ...)."""
     cc = c.c
-    t, shbg, ft, arom = _signals(y, cc, eff)
-    lh = np.maximum(y[IDX["lh"]], 0.0)
-    stim = lh + eff.get("exogenous_lh") + eff.get("lh_activity")
-    circ = 1.0 + cc["circ_amp"] * np.cos(cc["omega"] * (np.asarray(time_h) - cc["circ_phase"]))
-    p_t = cc["leydig_basal"] * cc["leydig_scale"] * y[IDX["leydig_resp"]] * (1.0 + cc["lmax"] * _hill(stim, cc["l50"], cc["lhill"])) * circ
-    e2 = arom * (cc["e2_periph_k"] * t + cc["e2_testis_k"] * np.maximum(p_t, 0.0))
+    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals(time_h, y, cc, eff)
     bio = bioavailable_testosterone(ft, cc["albumin"], k_alb=cc["bind"]["k_alb"], albumin_mw=cc["bind"]["albumin_mw"])
-    epi_last = np.maximum(y[I_EPI0 + N_EPI - 1], 0.0)
-    tsc = cc["tsc_ref"] * epi_last / cc["epi_ref"]
-    total_t = t / 0.03467
-    e2_pg = e2 * 272.38  # nmol/L -> pg/mL
-    lh_meas = lh + eff.get("exogenous_lh")
+    tsc = cc["tsc_ref"] * np.maximum(y[I_EPI0 + N_EPI - 1], 0.0) / cc["epi_ref"]
+    total_t = t * NGDL_PER_NMOLL_T
+    e2_pg = e2 * PGML_PER_NMOLL_E2
+    lh_meas = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh")
     return {
         "total_testosterone": total_t,
-        "free_testosterone": ft * 288.42,  # nmol/L -> pg/mL
-        "bioavailable_testosterone": bio / 0.03467,
+        "free_testosterone": ft * PGML_PER_NMOLL_T,
+        "bioavailable_testosterone": bio * NGDL_PER_NMOLL_T,
         "lh": lh_meas,
         "fsh": np.maximum(y[IDX["fsh"]], 0.0) + eff.get("exogenous_fsh"),
         "estradiol": e2_pg,
