@@ -71,3 +71,71 @@ def test_fsh_alone_does_not_raise_t_in_congenital_hh():
     f = simulate("congenital_hh", "FSH 150 IU SC 3x/week", days=42).to_frame()
     assert f.total_testosterone.iloc[-1] < 1.2 * f.total_testosterone.iloc[0]
     assert f.fsh.iloc[-1] > 2 * f.fsh.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def te200_then_stop():
+    """TE 200 mg IM weekly for 26 weeks (the WHO contraceptive regimen), then a year off."""
+    return simulate("eugonadal", "testosterone enanthate 200 mg IM weekly for 26 weeks", days=364).to_frame()
+
+
+def test_te_200_weekly_drives_gonadotropins_below_1_within_6_weeks(te200_then_stop):
+    f = te200_then_stop
+    assert f.lh.iloc[42] < 1.0 and f.fsh.iloc[42] < 1.0
+
+
+def test_te_200_weekly_lowers_intratesticular_t_by_about_90_percent(te200_then_stop):
+    # Coviello 2005: ITT -94% after 3 weeks of TE 200 mg/wk
+    f = te200_then_stop
+    ratio = f.intratesticular_testosterone.iloc[21] / f.intratesticular_testosterone.iloc[0]
+    assert ratio < 0.15
+
+
+def test_te_200_weekly_suppresses_sperm_below_3_within_26_weeks(te200_then_stop):
+    # WHO 1995: 95.6% of non-Asian men below 3 M/mL at 26 weeks
+    assert te200_then_stop.sperm_concentration.iloc[26 * 7] < 3.0
+
+
+def test_sperm_recover_over_months_not_days_after_stopping_te(te200_then_stop):
+    f = te200_then_stop
+    last_dose = 25 * 7
+    sperm = f.sperm_concentration.to_numpy()
+    assert sperm[last_dose + 28] < 3.0  # still suppressed a month after the last dose
+    recovered = np.flatnonzero(sperm[last_dose:] >= 20.0)
+    assert recovered.size and 42 <= recovered[0] <= 200  # WHO: median 13.6 weeks to 20 M/mL
+    assert sperm[-1] > 0.8 * sperm[0]
+
+
+def test_te_serum_t_rises_while_its_own_lh_driven_production_stops(te200_then_stop):
+    f = te200_then_stop
+    peak_week = f.total_testosterone.iloc[22:28].max()
+    assert peak_week > 1.3 * f.total_testosterone.iloc[0]
+
+
+def test_leuprolide_flares_then_castrates_within_4_weeks():
+    f = simulate("eugonadal", "leuprolide 7.5 mg IM monthly", days=28).to_frame()
+    base = f.total_testosterone.iloc[0]
+    assert f.total_testosterone.iloc[1:4].max() > 1.1 * base  # flare (Klotz 2008 CS21: T +65% at day 3)
+    assert f.total_testosterone.iloc[28] < 50
+
+
+def test_continuous_gonadorelin_flares_then_castrates_within_4_weeks():
+    f = simulate("eugonadal", "gonadorelin 100 ug SC every 30 minutes", days=28).to_frame()
+    base = f.total_testosterone.iloc[0]
+    assert f.total_testosterone.iloc[1:4].max() > 1.1 * base
+    assert f.total_testosterone.iloc[28] < 50
+
+
+def test_pulsatile_gonadorelin_restores_lh_and_fsh_in_congenital_hh():
+    f = simulate("congenital_hh", "gonadorelin 5 ug SC every 90 minutes", days=42).to_frame()
+    assert f.lh.iloc[0] < 1.5 and f.fsh.iloc[0] < 1.5
+    assert 1.5 <= f.lh.iloc[-1] <= 9.3 and 1.5 <= f.fsh.iloc[-1] <= 12.4
+    assert f.total_testosterone.iloc[-1] > 5 * f.total_testosterone.iloc[0]
+
+
+def test_degarelix_suppresses_t_without_a_flare():
+    f = simulate("eugonadal", "degarelix 240 mg SC once", days=7).to_frame()
+    base = f.total_testosterone.iloc[0]
+    assert f.total_testosterone.iloc[1:].max() < base  # never above baseline
+    assert f.total_testosterone.iloc[1] < 0.5 * base  # Klotz 2008 CS21: median T castrate by day 3
+    assert f.lh.iloc[1] < 0.5 * f.lh.iloc[0]

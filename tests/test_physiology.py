@@ -71,9 +71,9 @@ def test_ageing_male_has_higher_shbg_and_lower_free_t(steady):
     assert r.shbg > ref.shbg and r.free_testosterone < ref.free_testosterone
 
 
-@pytest.mark.xfail(reason="known defect: exogenous T suppresses gonadotropins too weakly (feedback gain at supraphysiological T), so a year of TC 200 mg/wk leaves sperm ~20 M/mL", strict=False)
 def test_post_trt_man_has_suppressed_spermatogenesis(steady):
-    assert steady("post_trt_suppressed").sperm_concentration < 16
+    r = steady("post_trt_suppressed")
+    assert r.sperm_concentration < 3
 
 
 def _series(patient, regimen=None, days=42):
@@ -87,10 +87,9 @@ def test_castration_raises_lh_and_fsh_several_fold_within_days():
     assert cast.lh > 3 * ref.lh and cast.fsh > 2 * ref.fsh
 
 
-@pytest.mark.xfail(reason="known defect: LH falls only ~45% on TE 200 mg/wk (Coviello 2005: to 5%); the hypothalamic/pituitary feedback needs more gain at supraphysiological T", strict=False)
 def test_testosterone_suppresses_lh_and_fsh():
     f = _series("eugonadal", "testosterone enanthate 200 mg IM weekly", days=42)
-    assert f.lh.iloc[-1] < 0.5 * f.lh.iloc[0] and f.fsh.iloc[-1] < 0.6 * f.fsh.iloc[0]
+    assert f.lh.iloc[-1] < 0.2 * f.lh.iloc[0] and f.fsh.iloc[-1] < 0.2 * f.fsh.iloc[0]
 
 
 def test_blocking_the_estrogen_receptor_raises_lh():
@@ -104,26 +103,23 @@ def test_lower_aromatase_lowers_e2_and_raises_t(steady):
     assert low.estradiol < base.estradiol and low.total_testosterone > base.total_testosterone
 
 
-@pytest.mark.xfail(reason="known defect: degarelix PD acting on the integrated GnRH signal not yet checked against Tornoe 2007 time course", strict=False)
 def test_removing_fsh_drive_lowers_sperm_only_after_weeks():
-    # degarelix blocks GnRH signalling: FSH falls within days, sperm output lags by weeks
-    f = _series("eugonadal", "degarelix 240 mg SC once", days=84)
-    assert f.fsh.iloc[7] < 0.6 * f.fsh.iloc[0]
-    assert f.sperm_concentration.iloc[7] > 0.9 * f.sperm_concentration.iloc[0]
-    assert f.sperm_concentration.iloc[84] < 0.5 * f.sperm_concentration.iloc[0]
+    # TE 200 mg/wk silences GnRH: FSH (and ITT) fall within days, sperm output lags by weeks
+    f = _series("eugonadal", "testosterone enanthate 200 mg IM weekly", days=112)
+    base = f.iloc[0]
+    assert f.fsh.iloc[21] < 0.3 * base.fsh
+    assert f.sperm_concentration.iloc[14] > 0.8 * base.sperm_concentration
+    assert f.sperm_concentration.iloc[112] < 0.1 * base.sperm_concentration
 
 
-@pytest.mark.xfail(reason="known defect: pulsatile LH daily mean is ~13% above the averaged mode (pool refilling between pulses); target 10%", strict=False)
 def test_pulsatile_and_averaged_daily_means_agree_within_10_percent():
-    pul = simulate("eugonadal", days=2, mode="pulsatile").to_frame()
-    day2 = pul[pul.day >= 1.0]
-    avg = simulate("eugonadal", days=2).to_frame()
-    # the averaged mode samples T at 08:00, the circadian peak: its daily mean is that value / (1 + A)
-    for col in ("lh", "fsh"):
-        assert abs(day2[col].mean() - avg[col].iloc[-1]) / avg[col].iloc[-1] < 0.10
-    amp = parameters.get("circadian_amplitude_young").value
-    t_mean_avg = avg.total_testosterone.iloc[-1] / (1 + amp)
-    assert abs(day2.total_testosterone.mean() - t_mean_avg) / t_mean_avg < 0.10
+    pul = simulate("eugonadal", days=3, mode="pulsatile").to_frame()
+    avg = simulate("eugonadal", days=3, step_h=0.5).to_frame()
+    day = (pul.day > 2.0) & (pul.day <= 3.0)
+    day_avg = (avg.day > 2.0) & (avg.day <= 3.0)
+    for col in ("lh", "fsh", "total_testosterone"):
+        a, p = avg[col][day_avg].mean(), pul[col][day].mean()
+        assert abs(p - a) / a < 0.10, col
 
 
 def test_pulsatile_mode_gives_6_to_24_lh_pulses_a_day():

@@ -1,4 +1,5 @@
-"""The command line: ``hpgsim simulate``, ``hpgsim demo``, ``hpgsim phenotypes``, ``hpgsim drugs``.
+"""The command line: ``hpgsim simulate``, ``hpgsim demo``, ``hpgsim phenotypes``, ``hpgsim drugs``,
+``hpgsim protocols``.
 
 Heavy modules (scipy, pandas, matplotlib) are imported inside the commands so ``hpgsim --help``
 starts fast.  Bad input prints one line naming the field and exits with code 2.
@@ -30,6 +31,7 @@ def simulate(
     days: float = typer.Option(..., help="days to simulate (> 0)"),
     mode: str = typer.Option("averaged", help="averaged (daily 08:00 rows) or pulsatile (one row per minute)"),
     regimen: Optional[List[str]] = typer.Option(None, help='a prescription, e.g. "anastrozole 1 mg PO twice weekly"; repeat for several agents'),
+    protocol: Optional[List[str]] = typer.Option(None, help="a named protocol (see `hpgsim protocols`); combines with --regimen lines"),
     dosing: Optional[Path] = typer.Option(None, help="NONMEM-style dosing table (ID, TIME h, AMT, CMT, EVID, II, ADDL)"),
     seed: Optional[int] = typer.Option(None, help="seed for stochastic pulse timing (pulsatile mode)"),
     out: Optional[Path] = typer.Option(None, help="write the table as CSV here"),
@@ -40,13 +42,17 @@ def simulate(
     from hpgsim.simulate import simulate as run
 
     try:
-        reg = Regimen.parse(list(regimen)) if regimen else Regimen()
+        lines = []
+        if protocol:
+            from hpgsim.protocols import protocol as named
+
+            lines = [line for name in protocol for line in named(name).prescriptions]
+        lines += list(regimen or [])
+        reg = Regimen.parse(lines) if lines else Regimen()
         if dosing is not None:
-            if regimen:
-                raise InputError("dosing", "give either --regimen or --dosing, not both")
-            if not dosing.exists():
-                raise InputError("dosing", f"file '{dosing}' does not exist")
-            reg = Regimen.from_nonmem(dosing)
+            if lines:
+                raise InputError("dosing", "give either --regimen/--protocol or --dosing, not both")
+            reg = _read_dosing(dosing)
         res = run(phenotype, reg, days=days, mode=mode, seed=seed)
     except InputError as e:
         _fail(str(e))
@@ -61,6 +67,24 @@ def simulate(
 
         plot_trajectories({phenotype: frame}, plot, title=f"{phenotype}: {reg or 'no treatment'} ({mode})")
     _summary(frame, f"{phenotype}, {reg or 'no treatment'}, {days:g} days ({mode})")
+
+
+def _read_dosing(path: Path):
+    """The regimen of a NONMEM-style CSV; a file that is missing or not a CSV table is an InputError."""
+    from pandas.errors import EmptyDataError, ParserError
+
+    from hpgsim.regimen import Regimen
+
+    if not path.exists():
+        raise InputError("dosing", f"file '{path}' does not exist")
+    if not path.is_file():
+        raise InputError("dosing", f"'{path}' is not a file; allowed: a CSV table")
+    try:
+        return Regimen.from_nonmem(path)
+    except (EmptyDataError, ParserError, UnicodeDecodeError) as e:
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise InputError("dosing", f"file '{path}' is not a CSV table ({reason}); allowed: columns ID, TIME, AMT, CMT, "
+                                   "EVID (II, ADDL optional)") from None
 
 
 def _summary(frame, title: str) -> None:
@@ -141,6 +165,47 @@ def drugs() -> None:
     for d in DRUGS:
         typer.echo(f"{d.display:26s} {d.dose_unit:3s} {'/'.join(r.route for r in d.routes):14s} "
                    f"{d.dose_min:g}-{d.dose_max:g} {d.dose_unit}  aliases: {', '.join(d.aliases)}")
+
+
+@app.command()
+def protocols(
+    name: Optional[str] = typer.Argument(None, help="show one protocol in full: description and references"),
+) -> None:
+    """List the named protocols: indication, prescriptions and sources."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from hpgsim.protocols import PROTOCOLS, protocol
+
+    con = Console()
+    if name is not None:
+        try:
+            p = protocol(name)
+        except InputError as e:
+            _fail(str(e))
+        con.print(f"[bold]{p.name}[/bold]: {p.title}", highlight=False)
+        con.print(f"indication: {', '.join(p.indication)}" + (f"  (variant of {p.variant_of})" if p.variant_of else ""),
+                  highlight=False)
+        con.print("prescriptions:", highlight=False)
+        for line in p.prescriptions:
+            con.print(f"  {line}", highlight=False, markup=False)
+        con.print(f"\n{p.description}\n\nsources:", highlight=False, markup=False)
+        for ref in p.references or (p.source,):
+            con.print(f"  - {ref}", highlight=False, markup=False)
+        con.print(f"\nsimulate: hpgsim simulate --protocol {p.name} --phenotype {p.indication[0]} --days 180",
+                  highlight=False)
+        con.print(f"[dim]{DISCLAIMER}[/dim]")
+        return
+    t = Table(title="hpgsim protocols (hpgsim simulate --protocol NAME; hpgsim protocols NAME for details)")
+    t.add_column("name", no_wrap=True)
+    t.add_column("indication", overflow="fold")
+    t.add_column("prescriptions", ratio=3)
+    t.add_column("source", ratio=2)
+    for p in PROTOCOLS.values():
+        t.add_row(*(Text(cell) for cell in (p.name, "\n".join(p.indication), "\n".join(p.prescriptions), p.source)))
+    con.print(t)
+    con.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ class Patient:
 PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "eugonadal": Patient(name="eugonadal"),
     "primary_hypogonadism": Patient(name="primary_hypogonadism",
-                                    overrides={"leydig_capacity": 0.15, "sertoli_capacity": 0.1}),
+                                    overrides={"leydig_capacity": 0.1, "sertoli_capacity": 0.1}),
     "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.03}),
     "congenital_hh": Patient(name="congenital_hh", age=24.0, overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.6}),
     "obese_hyperestrogenic": Patient(name="obese_hyperestrogenic", age=34.0, bmi=35.0,

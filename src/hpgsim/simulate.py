@@ -148,13 +148,15 @@ def _as_regimen(regimen) -> Regimen:
 
 
 def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | None = None, *, days: float,
-             mode: str = "averaged", seed: int | None = None) -> Result:
+             mode: str = "averaged", seed: int | None = None, step_h: float | None = None) -> Result:
     """Simulate one man for ``days`` days under ``regimen`` (prescription strings or a :class:`Regimen`).
 
     The man starts at his own untreated steady state, after any treatment ``history`` of the
     patient.  ``mode="averaged"`` samples daily at 08:00 (labs drawn before the morning dose);
     ``mode="pulsatile"`` resolves GnRH and LH pulses and samples every minute (``seed`` makes the
-    pulse timing stochastic and reproducible; without it the pulses are regular).
+    pulse timing stochastic and reproducible; without it the pulses are regular).  ``step_h``
+    samples the averaged mode every ``step_h`` hours from midnight of day 0 instead (e.g. hourly
+    rows for daily means).
     Bad input raises :class:`~hpgsim.errors.InputError`; numerical trouble is reported in
     ``Result.status``/``message``.
     """
@@ -187,9 +189,14 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
             return Result("failed", f"history: {res.message}", pd.DataFrame(), provenance)
         y0 = res.y[:, -1]
     t_end = days * 24.0
+    if step_h is not None and (mode != "averaged" or not (isinstance(step_h, (int, float)) and 0 < step_h <= 24)):
+        raise InputError("step_h", f"{step_h} is not allowed; allowed: 0 < step_h <= 24 hours, averaged mode only")
     if mode == "averaged":
-        t_out = np.arange(0.0, t_end + 1e-9, 24.0) + SAMPLE_HOUR
-        t_out = t_out[t_out <= t_end + SAMPLE_HOUR]
+        if step_h is None:
+            t_out = np.arange(0.0, t_end + 1e-9, 24.0) + SAMPLE_HOUR
+            t_out = t_out[t_out <= t_end + SAMPLE_HOUR]
+        else:
+            t_out = np.arange(step_h, t_end + 1e-9, float(step_h))
         # integrate from 00:00 so the first sample is 08:00 of day 0
         t_grid = np.concatenate([[0.0], t_out])
         res = integrate(model.rhs(False), y0, t_grid, model.jumps(reg, t_grid[-1]))
@@ -197,9 +204,9 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
     else:
         rng = np.random.default_rng(seed) if seed is not None else None
         i_g = phys.STATES.index("gnrh_portal")
-        mass = float(np.asarray(model.c["m"]))
 
         def next_pulse(t, y):
+            mass = float(phys.pulse_mass(y[:model.n_phys], model.c))
             if mass <= 0.0:
                 return None
             eff = model.effects(y)

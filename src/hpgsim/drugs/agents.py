@@ -111,8 +111,10 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
         ke = p["leuprolide_cl"] / p["leuprolide_v"]
         k = _chain(3, {(0, 2): p["leuprolide_depot_ka"], (1, 2): p["leuprolide_ka_sc"], (2, None): ke})
         b = p["leuprolide_depot_burst"]
+        # the depot's initial burst (free peptide at the injection site) is absorbed like a plain SC dose:
+        # Cmax 1-3 h after the depot (Periti 2002), not at t = 0
         return PKModel(drug=drug, compartments=("depot", "sc", "central"), k=k,
-                       dose_split={"IM": (1.0 - b, 0, b), "SC": (0, 0.94, 0)}, conc={"leuprolide": (2, 1000.0 / p["leuprolide_v"])})
+                       dose_split={"IM": (1.0 - b, b, 0), "SC": (0, 0.94, 0)}, conc={"leuprolide": (2, 1000.0 / p["leuprolide_v"])})
     if drug == "degarelix":
         vc, vp = p["degarelix_vc"], p["degarelix_vp"]
         ff, f = p["degarelix_fast_fraction"], p["degarelix_f"]
@@ -129,11 +131,21 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
         nmol_per_mg = 1e6 / MOLAR_MASS["testosterone"]
         k_t = LN2 / p["t_half_life"]
         v_t = p["t_clearance"] / 24.0 / k_t
+        conc_f = MOLAR_MASS["testosterone"] / 10.0 / v_t
+        transit = p.get(f"t_{kind}_transit_half_life") if kind != "gel" else None
+        if transit:
+            # delayed absorption: oil depot -> transit (ester/absorption-site) pool -> serum T; gives the
+            # late peaks of long-acting esters (TU Tmax ~7 days) that one first-order step cannot
+            k_tr = LN2 / transit
+            k = _chain(3, {(0, 1): ka, (1, 2): k_tr, (2, None): k_t})
+            routes = {r: (frac * nmol_per_mg, 0.0, 0.0) for r in ("IM", "SC", "transdermal")}
+            return PKModel(drug=drug, compartments=("depot", "transit", "serum_share"), k=k, dose_split=routes,
+                           conc={drug: (2, conc_f)}, t_input=(1, k_tr))
         # compartment 1 tracks the product's share of serum T (linear elimination: exact superposition)
         k = _chain(2, {(0, 1): ka, (1, None): k_t})
         routes = {r: (frac * nmol_per_mg, 0.0) for r in ("IM", "SC", "transdermal")}
         return PKModel(drug=drug, compartments=("depot", "serum_share"), k=k, dose_split=routes,
-                       conc={drug: (1, MOLAR_MASS["testosterone"] / 10.0 / v_t)}, t_input=(0, ka))
+                       conc={drug: (1, conc_f)}, t_input=(0, ka))
     raise KeyError(f"no PK model for drug '{drug}'")
 
 

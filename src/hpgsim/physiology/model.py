@@ -8,14 +8,19 @@ Layers (DESIGN section 3):
 
 * hypothalamus - GnRH pulse frequency ``f = fmax c / (1 + xT FT/FT0 + xE e)`` slowed by free T
   (androgen receptor), by the estrogen signal ``e`` (plasma E2 and local aromatisation, both seen
-  through ``1 - ER occupancy``) and by cortisol ``c``; pulse mass set by ``gnrh_drive``.  In the
+  through ``1 - ER occupancy``) and by cortisol ``c``; pulse mass set by ``gnrh_drive`` . The
+  same sex-steroid signal integrated over days (``steroid_hyp``) sets the activity of the pulse
+  generator (frequency and mass of its pulses): flat near the reference, it shuts the generator
+  down under supraphysiological T.  In the
   averaged mode the receptor occupancy of a train of pulses is averaged exactly,
   ``occ = f ln(1 + m) / kG``; in the pulsatile mode portal GnRH jumps by ``m`` at each pulse.
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
   occupancy ``O`` through a steep Hill), LH synthesis into a pool released by each pulse, FSH
   synthesised and secreted constitutively, inhibin B and estrogen feedback.
 * testis - Leydig T production ``b (1 + Lmax H(LH + hCG-equivalent))`` (Tornoe 2007) scaled by
-  Leydig capacity, age, desensitisation ``D`` and the circadian rhythm; intratesticular T;
+  Leydig capacity, age, desensitisation ``D``, an LH-dependent trophic state ``Z`` (Leydig atrophy
+  over weeks without LH, the slow part of recovery after testosterone therapy) and the circadian
+  rhythm; intratesticular T;
   inhibin B from Sertoli cells driven by FSH and germ cells; spermatogenesis as a delay chain
   fed by FSH and ITT support with hormone-withdrawal germ-cell loss, then epididymal transit.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
@@ -57,6 +62,8 @@ STATES: tuple[str, ...] = (
     "shbg",  # nmol/L
     "inhibin_b",  # pg/mL
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
+    "leydig_trophic",  # LH-dependent Leydig steroidogenic mass (1 = reference man)
+    "steroid_hyp",  # sex-steroid signal integrated by the hypothalamus (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
     *(f"epi{i}" for i in range(N_EPI)),
 )
@@ -149,6 +156,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["lmax"], c["l50"], c["lhill"] = p["leydig_lmax"], p["leydig_l50"], p["leydig_hill"]
     c["leydig_scale"] = np.asarray(p["leydig_capacity"]) * np.maximum(
         1.0 - p["leydig_age_decline"] * np.maximum(np.asarray(age, dtype=float) - 40.0, 0.0), 0.05)
+    c["h_ref"] = h_ref
+    c["z_k"] = p["leydig_trophic_k"] * h_ref
+    c["k_z"] = ln2 / p["leydig_trophic_half_life"]
     c["k_ldes"] = p["leydig_desens_rate"]
     c["ldes_k"] = p["leydig_desens_k"]
     c["k_lrec"] = ln2 / p["leydig_recovery_half_life"]
@@ -182,6 +192,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     # --- hypothalamus
     c["f_max"] = p["gnrh_freq_max"]
     c["x_t"], c["x_e"] = p["gnrh_freq_t_inhibition"], p["gnrh_freq_e2_inhibition"]
+    c["mass_k"], c["mass_n"] = p["gnrh_mass_feedback_k"], p["gnrh_mass_feedback_hill"]
+    c["mass_norm"] = 1.0 + (1.0 / p["gnrh_mass_feedback_k"]) ** p["gnrh_mass_feedback_hill"]
+    c["k_hyp"] = 1.0 / p["gnrh_mass_feedback_tau"]
     c["cort"] = 1.0 / (1.0 + p["cortisol_freq_slope"] * (np.asarray(p["cortisol"], dtype=float) - 1.0))
     c["k_g"] = ln2 / (p["gnrh_half_life"] / 60.0)
     c["m"] = p["gnrh_pulse_peak"] * np.asarray(p["gnrh_drive"], dtype=float)
@@ -259,7 +272,7 @@ def _signals(time_h, y, c, eff):
     arom = 1.0 - eff.get("aromatase_inhibition")
     stim = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh") + eff.get("lh_activity")
     circ = 1.0 + c["circ_amp"] * np.cos(c["omega"] * (np.asarray(time_h) - c["circ_phase"]))
-    p_t = np.maximum(c["leydig_basal"] * c["leydig_scale"] * y[IDX["leydig_resp"]]
+    p_t = np.maximum(c["leydig_basal"] * c["leydig_scale"] * y[IDX["leydig_resp"]] * y[IDX["leydig_trophic"]]
                      * (1.0 + c["lmax"] * _hill(stim, c["l50"], c["lhill"])) * circ, 0.0)
     e2 = arom * (c["e2_periph_k"] * t + c["e2_testis_k"] * p_t)
     e_sig = ((1.0 - eff.get("er_occupancy")) * (e2 / c["e2_ref"] + c["local_arom"] * arom * ft / c["ft_ref"])
@@ -267,9 +280,29 @@ def _signals(time_h, y, c, eff):
     return t, shbg, ft, arom, stim, p_t, e2, e_sig
 
 
-def _frequency(ft, e_sig, c):
-    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback."""
-    return c["f_max"] * c["cort"] / (1.0 + c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig)
+def _generator_activity(s_hyp, c):
+    """Activity of the GnRH pulse generator (1 = reference man) under the integrated sex-steroid signal.
+
+    Near the reference it barely moves; at supraphysiological androgen/estrogen exposure it shuts
+    the generator down (fewer and smaller pulses).
+    """
+    return c["mass_norm"] / (1.0 + (np.maximum(s_hyp, 0.0) / c["mass_k"]) ** c["mass_n"])
+
+
+def _frequency(ft, e_sig, s_hyp, c):
+    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity."""
+    return (c["f_max"] * c["cort"] * _generator_activity(s_hyp, c)
+            / (1.0 + c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig))
+
+
+def _steroid_signal(ft, e_sig, c):
+    """Combined androgen and estrogen signal at the hypothalamus, weighted as in the frequency law (1 = reference)."""
+    return (c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig) / (c["x_t"] + c["x_e"])
+
+
+def _pulse_mass(s_hyp, c):
+    """GnRH mass per pulse (x EC50): drive x peak, scaled by the generator activity."""
+    return c["m"] * _generator_activity(s_hyp, c)
 
 
 def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
@@ -279,12 +312,12 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     lh, fsh_endo = np.maximum(y[IDX["lh"]], 0.0), np.maximum(y[IDX["fsh"]], 0.0)
     r, occ_f = y[IDX["gnrhr"]], np.maximum(y[IDX["gnrh_occ_filtered"]], 0.0)
     d_leydig = y[IDX["leydig_resp"]]
-    freq = _frequency(ft, e_sig, c)
+    freq = _frequency(ft, e_sig, y[IDX["steroid_hyp"]], c)
     if pulsatile:
         g = np.maximum(y[IDX["gnrh_portal"]], 0.0)
         occ_endo = g / (1.0 + g)
     else:
-        occ_endo = np.minimum(freq * np.log1p(c["m"]) / c["k_g"], 1.0)
+        occ_endo = np.minimum(freq * np.log1p(_pulse_mass(y[IDX["steroid_hyp"]], c)) / c["k_g"], 1.0)
     occ_drug = eff.get("gnrh_agonist_occupancy")
     occ = occ_endo + occ_drug * (1.0 - occ_endo)
     block = 1.0 - eff.get("gnrh_antagonism")
@@ -319,7 +352,9 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     # ---------------- assemble
     dy = np.empty_like(y)
     dy[IDX["gnrh_portal"]] = -c["k_g"] * y[IDX["gnrh_portal"]] if pulsatile else 0.0 * y[IDX["gnrh_portal"]]
-    dy[IDX["gnrhr"]] = c["k_rrec"] * (1.0 - r) - des * r
+    # sustained occupancy both desensitises the receptor and holds off its recovery (internalised
+    # receptors are not replaced while agonist is present): continuous agonist drives R towards 0
+    dy[IDX["gnrhr"]] = c["k_rrec"] * (1.0 - r) * (1.0 - des / c["k_rdes"]) - des * r
     dy[IDX["gnrh_occ_filtered"]] = c["k_f"] * (occ - occ_f)
     dy[IDX["lh_pool"]] = syn_lh - rel_lh
     dy[IDX["lh"]] = rel_lh - c["ke_lh"] * lh
@@ -330,6 +365,10 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     dy[IDX["shbg"]] = c["k_shbg"] * (np.clip(shbg_target, 2.0, 300.0) - shbg)
     dy[IDX["inhibin_b"]] = c["k_ib"] * (ib_target - ib)
     dy[IDX["leydig_resp"]] = c["k_lrec"] * (1.0 - d_leydig) - c["k_ldes"] * _hill(stim, c["ldes_k"], 2.0) * d_leydig
+    h_stim = _hill(stim, c["l50"], c["lhill"])
+    z_target = h_stim * (c["h_ref"] + c["z_k"]) / (c["h_ref"] * (h_stim + c["z_k"]))
+    dy[IDX["leydig_trophic"]] = c["k_z"] * (z_target - y[IDX["leydig_trophic"]])
+    dy[IDX["steroid_hyp"]] = c["k_hyp"] * (_steroid_signal(ft, e_sig, c) - y[IDX["steroid_hyp"]])
     dy[I_GERM0:I_GERM0 + N_GERM] = d_germ
     dy[I_EPI0:I_EPI0 + N_EPI] = d_epi
     return dy
@@ -338,7 +377,12 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
 def pulse_frequency(time_h, y, c: Constants, eff: Effects):
     """Current GnRH pulse frequency (1/h) - used by the pulsatile mode to time the next pulse."""
     _, _, ft, _, _, _, _, e_sig = _signals(time_h, y, c.c, eff)
-    return _frequency(ft, e_sig, c.c)
+    return _frequency(ft, e_sig, y[IDX["steroid_hyp"]], c.c)
+
+
+def pulse_mass(y, c: Constants):
+    """GnRH mass of a pulse released now (x EC50) - used by the pulsatile mode."""
+    return _pulse_mass(y[IDX["steroid_hyp"]], c.c)
 
 
 def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:
@@ -382,6 +426,8 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["shbg"]] = cc["shbg_target"]
     y[IDX["inhibin_b"]] = cc["ib_scale"]
     y[IDX["leydig_resp"]] = 1.0
+    y[IDX["steroid_hyp"]] = 1.0
+    y[IDX["leydig_trophic"]] = 1.0
     y[I_GERM0:I_GERM0 + N_GERM] = cc["germ_ref"]
     y[I_EPI0:I_EPI0 + N_EPI] = cc["epi_ref"]
     if n is not None:
