@@ -139,3 +139,10 @@ def test_result_carries_provenance():
     r = simulate("eugonadal", days=1, seed=5)
     assert r.ok and r.provenance["seed"] == 5 and "leydig_capacity" in r.provenance["parameters"]
     assert r.provenance["version"]
+
+
+def test_parameter_documentation_is_generated_from_the_table():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+    assert doc.read_text() == parameters.to_markdown(), "regenerate docs/parameters.md from parameters.to_markdown()"
