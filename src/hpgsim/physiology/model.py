@@ -413,9 +413,10 @@ def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:
 
 
 def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
-    """The reference man's steady state: the starting point from which a patient is equilibrated."""
+    """The reference man's steady state (per patient where constants are arrays): a Newton start."""
     cc = c.c
-    y = np.zeros(len(STATES))
+    shape = (len(STATES),) if n is None else (len(STATES), n)
+    y = np.zeros(shape)
     y[IDX["gnrhr"]] = 1.0
     y[IDX["gnrh_occ_filtered"]] = cc["occ_ref"]
     y[IDX["lh"]] = cc["syn_lh"] / cc["ke_lh"] / (1.0 + cc["y_l"]) * (cc["basal"] + 1.0 / (1.0 + cc["k_sl"]))
@@ -428,8 +429,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["leydig_resp"]] = 1.0
     y[IDX["steroid_hyp"]] = 1.0
     y[IDX["leydig_trophic"]] = 1.0
-    y[I_GERM0:I_GERM0 + N_GERM] = cc["germ_ref"]
+    germ = np.asarray(cc["germ_ref"])
+    y[I_GERM0:I_GERM0 + N_GERM] = germ if n is None else germ[:, None]
     y[I_EPI0:I_EPI0 + N_EPI] = cc["epi_ref"]
-    if n is not None:
-        y = np.repeat(y[:, None], n, axis=1)
     return y
