@@ -1,5 +1,5 @@
-"""The command line: ``hpgsim simulate``, ``hpgsim demo``, ``hpgsim phenotypes``, ``hpgsim drugs``,
-``hpgsim protocols``.
+"""The command line: ``hpgsim simulate``, ``hpgsim export-sbml``, ``hpgsim demo``, ``hpgsim phenotypes``,
+``hpgsim drugs``, ``hpgsim protocols``.
 
 Heavy modules (scipy, pandas, matplotlib) are imported inside the commands so ``hpgsim --help``
 starts fast.  Bad input prints one line naming the field and exits with code 2.
@@ -67,6 +67,40 @@ def simulate(
 
         plot_trajectories({phenotype: frame}, plot, title=f"{phenotype}: {reg or 'no treatment'} ({mode})")
     _summary(frame, f"{phenotype}, {reg or 'no treatment'}, {days:g} days ({mode})")
+
+
+@app.command("export-sbml")
+def export_sbml(
+    out: Path = typer.Argument(..., help="the SBML file to write (.xml)"),
+    phenotype: str = typer.Option("eugonadal", help="virtual patient: see `hpgsim phenotypes`"),
+    regimen: Optional[List[str]] = typer.Option(None, help='a prescription, e.g. "anastrozole 1 mg PO daily"; repeat for several agents'),
+    protocol: Optional[List[str]] = typer.Option(None, help="a named protocol (see `hpgsim protocols`); combines with --regimen lines"),
+    days: float = typer.Option(180.0, help="horizon: the doses of these days become SBML events"),
+) -> None:
+    """Write the averaged-mode model of one patient and his doses as SBML Level 3 Version 2 (time in hours)."""
+    from hpgsim.export.sbml import to_sbml
+    from hpgsim.regimen import Regimen
+
+    try:
+        lines = []
+        if protocol:
+            from hpgsim.protocols import protocol as named
+
+            lines = [line for name in protocol for line in named(name).prescriptions]
+        lines += list(regimen or [])
+        reg = Regimen.parse(lines) if lines else Regimen()
+        xml = to_sbml(phenotype, reg, days=days)
+    except InputError as e:
+        _fail(str(e))
+    except (ImportError, RuntimeError) as e:  # libSBML missing; the patient's history failed to integrate
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=1)
+    try:
+        out.write_text(xml, encoding="utf-8")
+    except OSError as e:
+        _fail(f"out: cannot write '{out}' ({e.strerror or e}); allowed: a file path in an existing, writable folder")
+    typer.echo(f"wrote {out}: {phenotype}, {reg or 'no treatment'}, {days:g} days (SBML L3V2, time in hours)")
+    typer.echo(DISCLAIMER)
 
 
 def _read_dosing(path: Path):

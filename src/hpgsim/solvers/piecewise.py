@@ -54,7 +54,8 @@ def integrate(
     """
     t_out = np.asarray(t_out, dtype=float)
     t0, t1 = float(t_out[0]), float(t_out[-1])
-    fixed = sorted((j for j in jumps if t0 < j.time_h <= t1), key=lambda j: j.time_h)
+    # a jump at t0 is applied after the first sample (sampled before the dose), like any other
+    fixed = sorted((j for j in jumps if t0 <= j.time_h <= t1), key=lambda j: j.time_h)
     y = np.array(y0, dtype=float)
     out = np.full((y.size, t_out.size), np.nan)
     out[:, 0] = y
