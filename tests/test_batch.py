@@ -6,7 +6,8 @@ import pytest
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.simulate import simulate, simulate_cohort
-from hpgsim.solvers.batch import PKJump, integrate_batch
+from hpgsim.solvers.batch import integrate_batch
+from hpgsim.solvers.piecewise import Jump
 
 NAMES = ["eugonadal", "secondary_hypogonadism", "obese_hyperestrogenic", "congenital_hh"]
 COLS = ["total_testosterone", "lh", "fsh", "estradiol", "sperm_concentration"]
@@ -52,7 +53,7 @@ def test_doses_land_exactly_at_their_times():
     # du/dt = -u, a dose of 1 at t = 5 h: u(10) = exp(-5) exactly (linear part is propagated with expm)
     k = np.array([[-1.0]])
     res = integrate_batch(lambda t, x, u: 0.0 * x, np.zeros((1, 1)), np.zeros((1, 1)), k, [5.0, 10.0],
-                          [PKJump(5.0, 0, 1.0)])
+                          [Jump(5.0, 0, 1.0)])
     assert res.u[0, 0, 0] == 0.0  # sampled before the dose
     assert res.u[1, 0, 0] == pytest.approx(np.exp(-5.0), rel=1e-12)
 

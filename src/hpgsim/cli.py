@@ -25,6 +25,16 @@ def _fail(msg: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _prescription_lines(regimen: Optional[List[str]], protocol: Optional[List[str]]) -> list[str]:
+    """The prescription lines of the named protocols followed by the --regimen lines."""
+    lines: list[str] = []
+    if protocol:
+        from hpgsim.protocols import protocol as named
+
+        lines = [line for name in protocol for line in named(name).prescriptions]
+    return lines + list(regimen or [])
+
+
 @app.command()
 def simulate(
     phenotype: str = typer.Option("eugonadal", help="virtual patient: see `hpgsim phenotypes`"),
@@ -42,12 +52,7 @@ def simulate(
     from hpgsim.simulate import simulate as run
 
     try:
-        lines = []
-        if protocol:
-            from hpgsim.protocols import protocol as named
-
-            lines = [line for name in protocol for line in named(name).prescriptions]
-        lines += list(regimen or [])
+        lines = _prescription_lines(regimen, protocol)
         reg = Regimen.parse(lines) if lines else Regimen()
         if dosing is not None:
             if lines:
@@ -82,12 +87,7 @@ def export_sbml(
     from hpgsim.regimen import Regimen
 
     try:
-        lines = []
-        if protocol:
-            from hpgsim.protocols import protocol as named
-
-            lines = [line for name in protocol for line in named(name).prescriptions]
-        lines += list(regimen or [])
+        lines = _prescription_lines(regimen, protocol)
         reg = Regimen.parse(lines) if lines else Regimen()
         xml = to_sbml(phenotype, reg, days=days)
     except InputError as e:

@@ -22,7 +22,7 @@ from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.physiology import model as phys
 from hpgsim.regimen import Regimen
-from hpgsim.solvers.batch import DT_MAX_H, PKJump, integrate_batch
+from hpgsim.solvers.batch import DT_MAX_H, integrate_batch
 from hpgsim.solvers.piecewise import Jump, integrate
 
 __all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES"]
@@ -145,6 +145,37 @@ def _equilibrium(model: _Model) -> np.ndarray:
     return res.y[:, -1]
 
 
+def check_days(days) -> float:
+    """``days`` as a float > 0, or an :class:`InputError` naming the field."""
+    try:
+        days = float(days)
+    except (TypeError, ValueError):
+        raise InputError("days", f"'{days}' is not a number; allowed: a number of days > 0") from None
+    if not math.isfinite(days) or days <= 0:
+        raise InputError("days", f"{days:g} is not allowed; allowed: a number of days > 0")
+    return days
+
+
+def start_state(patient: Patient, reg: Regimen) -> tuple[_Model, np.ndarray, str]:
+    """The man's model (with the PK of his regimen's and his history's drugs) and his state at t = 0.
+
+    He starts at his untreated steady state and is taken through his treatment history; the
+    third item is an error message ('' when all went well).
+    """
+    history = [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
+    drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
+    model = _build(patient, sorted(drugs))
+    y0 = _equilibrium(model)
+    if history:
+        start = min(s for _, s, _ in history)
+        jumps = [j for h, s, e in history for j in model.jumps(h, e - s, offset_h=s - start)]
+        res = integrate(model.rhs(False), y0, np.array([0.0, -start]), jumps)
+        if not res.ok:
+            return model, y0, f"history: {res.message}"
+        y0 = res.y[:, -1]
+    return model, y0, ""
+
+
 def _as_regimen(regimen) -> Regimen:
     if regimen is None:
         return Regimen()
@@ -170,33 +201,20 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
         patient = phenotype(patient)
     if mode not in MODES:
         raise InputError("mode", f"unknown mode '{mode}'; allowed: {', '.join(MODES)}")
-    try:
-        days = float(days)
-    except (TypeError, ValueError):
-        raise InputError("days", f"'{days}' is not a number; allowed: a number of days > 0") from None
-    if not math.isfinite(days) or days <= 0:
-        raise InputError("days", f"{days:g} is not allowed; allowed: a number of days > 0")
+    days = check_days(days)
     if mode == "pulsatile" and days > 60:
         raise InputError("days", f"{days:g} is too long for the pulsatile mode; allowed: 0-60 days (use the averaged mode)")
+    if step_h is not None and (mode != "averaged" or not (isinstance(step_h, (int, float)) and 0 < step_h <= 24)):
+        raise InputError("step_h", f"{step_h} is not allowed; allowed: 0 < step_h <= 24 hours, averaged mode only")
     reg = _as_regimen(regimen)
-    history = [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
-    drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
-    model = _build(patient, sorted(drugs))
+    model, y0, trouble = start_state(patient, reg)
     provenance = {"package": "hpgsim", "version": __version__, "patient": patient.name, "age": patient.age,
                   "bmi": patient.bmi, "overrides": dict(patient.overrides), "regimen": str(reg), "days": days,
                   "mode": mode, "seed": seed, "history": [list(h) for h in patient.history],
                   "parameters": dict(model.p)}
-    y0 = _equilibrium(model)
-    if history:
-        start = min(s for _, s, _ in history)
-        jumps = [j for h, s, e in history for j in model.jumps(h, e - s, offset_h=s - start)]
-        res = integrate(model.rhs(False), y0, np.array([0.0, -start]), jumps)
-        if not res.ok:
-            return Result("failed", f"history: {res.message}", pd.DataFrame(), provenance)
-        y0 = res.y[:, -1]
+    if trouble:
+        return Result("failed", trouble, pd.DataFrame(), provenance)
     t_end = days * 24.0
-    if step_h is not None and (mode != "averaged" or not (isinstance(step_h, (int, float)) and 0 < step_h <= 24)):
-        raise InputError("step_h", f"{step_h} is not allowed; allowed: 0 < step_h <= 24 hours, averaged mode only")
     if mode == "averaged":
         if step_h is None:
             t_out = np.arange(0.0, t_end + 1e-9, 24.0) + SAMPLE_HOUR
@@ -337,12 +355,7 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
         if pt.history:
             raise InputError("history", f"patient '{pt.name}' has a treatment history; allowed in a cohort: none "
                                         "(simulate him with simulate())")
-    try:
-        days = float(days)
-    except (TypeError, ValueError):
-        raise InputError("days", f"'{days}' is not a number; allowed: a number of days > 0") from None
-    if not math.isfinite(days) or days <= 0:
-        raise InputError("days", f"{days:g} is not allowed; allowed: a number of days > 0")
+    days = check_days(days)
     reg = _as_regimen(regimen)
     n = len(patients)
     c, p = _cohort_constants(patients)
@@ -371,7 +384,7 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
         if sample_days.size == 0 or sample_days.min() < 0 or sample_days.max() > days:
             raise InputError("sample_days", f"allowed: days between 0 and {days:g}")
         t_out = sample_days * 24.0 + SAMPLE_HOUR
-        jumps = [PKJump(j.time_h, j.index - n_phys, j.amount) for j in model.jumps(reg, float(t_out[-1]))]
+        jumps = [Jump(j.time_h, j.index - n_phys, j.amount) for j in model.jumps(reg, float(t_out[-1]))]
         res = integrate_batch(fun, x0, u0, model.k_block, t_out, jumps, dt_max=dt_max,
                               progress=(lambda f: bar.update(task, completed=f)) if bar else None)
     finally:

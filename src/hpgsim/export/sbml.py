@@ -46,7 +46,6 @@ from typing import Mapping
 import numpy as np
 
 from hpgsim import DISCLAIMER, __version__
-from hpgsim.errors import InputError
 
 __all__ = ["to_sbml", "observable_units"]
 
@@ -216,31 +215,14 @@ def _prepare(patient, regimen, days):
     """The patient's model, initial state (as ``simulate`` starts) and the regimen's dose jumps."""
     from hpgsim import simulate as sim
     from hpgsim.patient import phenotype
-    from hpgsim.regimen import Regimen
-    from hpgsim.solvers.piecewise import integrate
 
     if isinstance(patient, str):
         patient = phenotype(patient)
-    try:
-        days = float(days)
-    except (TypeError, ValueError):
-        raise InputError("days", f"'{days}' is not a number; allowed: a number of days > 0") from None
-    if not math.isfinite(days) or days <= 0:
-        raise InputError("days", f"{days:g} is not allowed; allowed: a number of days > 0")
+    days = sim.check_days(days)
     reg = sim._as_regimen(regimen)
-    # as simulate(): the model carries the PK blocks of the history's drugs too, and the man
-    # starts from his untreated steady state taken through his history
-    history = [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
-    drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
-    model = sim._build(patient, sorted(drugs))
-    y0 = sim._equilibrium(model)
-    if history:
-        start = min(s for _, s, _ in history)
-        jumps = [j for h, s, e in history for j in model.jumps(h, e - s, offset_h=s - start)]
-        res = integrate(model.rhs(False), y0, np.array([0.0, -start]), jumps)
-        if not res.ok:
-            raise RuntimeError(f"history of '{patient.name}': {res.message}")
-        y0 = res.y[:, -1]
+    model, y0, trouble = sim.start_state(patient, reg)
+    if trouble:
+        raise RuntimeError(f"{patient.name}: {trouble}")
     # the jumps simulate(days=days) makes in the averaged mode: doses before its last 08:00 sample
     t_end = days * 24.0
     until_h = float(np.arange(0.0, t_end + 1e-9, 24.0)[-1] + sim.SAMPLE_HOUR)
@@ -423,7 +405,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("lh_pos", f"max({s['lh']}, 0)"),
         ("fsh_pos", f"max({s['fsh']}, 0)"),
         ("occ_f", f"max({s['gnrh_occ_filtered']}, 0)"),
-        ("generator_activity", f"mass_norm / (1 + (max({s['steroid_hyp']}, 0) / mass_k)^mass_n)"),
+        ("generator_activity", f"gen_norm / (1 + (max({s['steroid_hyp']}, 0) / gen_k)^gen_n)"),
         ("gnrh_frequency", "f_max * cort * generator_activity / (1 + x_t * ft / ft_ref + x_e * e_sig)"),
         ("gnrh_pulse_mass", "m * generator_activity"),
         ("occ_endo", "min(gnrh_frequency * ln(1 + gnrh_pulse_mass) / k_g, 1)"),

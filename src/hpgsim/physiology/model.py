@@ -192,9 +192,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     # --- hypothalamus
     c["f_max"] = p["gnrh_freq_max"]
     c["x_t"], c["x_e"] = p["gnrh_freq_t_inhibition"], p["gnrh_freq_e2_inhibition"]
-    c["mass_k"], c["mass_n"] = p["gnrh_mass_feedback_k"], p["gnrh_mass_feedback_hill"]
-    c["mass_norm"] = 1.0 + (1.0 / p["gnrh_mass_feedback_k"]) ** p["gnrh_mass_feedback_hill"]
-    c["k_hyp"] = 1.0 / p["gnrh_mass_feedback_tau"]
+    c["gen_k"], c["gen_n"] = p["gnrh_generator_feedback_k"], p["gnrh_generator_feedback_hill"]
+    c["gen_norm"] = 1.0 + (1.0 / p["gnrh_generator_feedback_k"]) ** p["gnrh_generator_feedback_hill"]
+    c["k_hyp"] = 1.0 / p["gnrh_generator_feedback_tau"]
     c["cort"] = 1.0 / (1.0 + p["cortisol_freq_slope"] * (np.asarray(p["cortisol"], dtype=float) - 1.0))
     c["k_g"] = ln2 / (p["gnrh_half_life"] / 60.0)
     c["m"] = p["gnrh_pulse_peak"] * np.asarray(p["gnrh_drive"], dtype=float)
@@ -286,7 +286,7 @@ def _generator_activity(s_hyp, c):
     Near the reference it barely moves; at supraphysiological androgen/estrogen exposure it shuts
     the generator down (fewer and smaller pulses).
     """
-    return c["mass_norm"] / (1.0 + (np.maximum(s_hyp, 0.0) / c["mass_k"]) ** c["mass_n"])
+    return c["gen_norm"] / (1.0 + (np.maximum(s_hyp, 0.0) / c["gen_k"]) ** c["gen_n"])
 
 
 def _frequency(ft, e_sig, s_hyp, c):

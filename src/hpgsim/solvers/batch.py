@@ -30,18 +30,11 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.linalg import expm
 
-__all__ = ["PKJump", "BatchResult", "integrate_batch", "DT_MAX_H"]
+from hpgsim.solvers.piecewise import Jump
+
+__all__ = ["BatchResult", "integrate_batch", "DT_MAX_H"]
 
 DT_MAX_H = 1.5
-
-
-@dataclass(frozen=True, slots=True)
-class PKJump:
-    """A dose shared by the cohort: ``u[index] += amount`` at ``time_h``."""
-
-    time_h: float
-    index: int
-    amount: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +66,7 @@ def integrate_batch(
     u0: np.ndarray,
     k_matrix: np.ndarray,
     t_out: Sequence[float],
-    jumps: Sequence[PKJump] = (),
+    jumps: Sequence[Jump] = (),
     *,
     t0: float = 0.0,
     dt_max: float = DT_MAX_H,
@@ -81,7 +74,7 @@ def integrate_batch(
 ) -> BatchResult:
     """Integrate ``dx/dt = fun(t, x, u)``, ``du/dt = K u`` for a cohort from ``t0`` to ``max(t_out)``.
 
-    ``jumps`` at a time equal to an output time are applied after that output.  ``progress`` is
+    ``jumps`` (a dose shared by the cohort: ``u[index] += amount``) at a time equal to an output time are applied after that output.  ``progress`` is
     called with the fraction of the horizon done.
     """
     t_out = np.asarray(sorted(t_out), dtype=float)
@@ -89,7 +82,7 @@ def integrate_batch(
     u = np.array(u0, dtype=float, copy=True)
     n = x.shape[1]
     t_end = float(t_out[-1]) if t_out.size else t0
-    by_time: dict[float, list[PKJump]] = {}
+    by_time: dict[float, list[Jump]] = {}
     for j in jumps:
         if t0 <= j.time_h < t_end or (j.time_h == t0 == t_end):
             by_time.setdefault(float(j.time_h), []).append(j)
