@@ -31,13 +31,14 @@ Layers (DESIGN section 3):
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
 from hpgsim import parameters
-from hpgsim.physiology.binding import bioavailable_testosterone, free_testosterone
+from hpgsim.physiology.binding import albumin_term, free_testosterone
 from hpgsim.units import MOLAR_MASS
 
 # nmol/L -> clinical units, from the molar masses of the units module
@@ -115,15 +116,13 @@ class Constants:
     """Derived rate constants of one patient (or arrays over a batch of patients)."""
 
     c: Mapping[str, object]
+    packed: np.ndarray = field(init=False, repr=False)  # the KEYS of ``c`` as one array (see pack_constants)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "packed", pack_constants(self.c))
 
     def __getitem__(self, k):
         return self.c[k]
-
-
-def _hill(x, k, n):
-    x = np.maximum(x, 0.0)
-    xn = x**n
-    return xn / (k**n + xn)
 
 
 def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
@@ -151,7 +150,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     t_mean_ref = p["ref_total_t_0800"] / NGDL_PER_NMOLL_T / (1.0 + amp_ref)  # nmol/L
     c["t_ref"] = t_mean_ref
     pt_ref = cl_t * t_mean_ref  # nmol/h
-    h_ref = float(_hill(p["ref_lh"], p["leydig_l50"], p["leydig_hill"]))
+    h_ref = float(_hill_core(p["ref_lh"], p["leydig_l50"], p["leydig_hill"]))
     c["leydig_basal"] = pt_ref / (1.0 + p["leydig_lmax"] * h_ref)
     c["lmax"], c["l50"], c["lhill"] = p["leydig_lmax"], p["leydig_l50"], p["leydig_hill"]
     c["leydig_scale"] = np.asarray(p["leydig_capacity"]) * np.maximum(
@@ -170,6 +169,8 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     kw = dict(k_shbg=p["k_shbg_t"], k_alb=p["k_alb_t"], albumin_mw=p["albumin_mw"])
     c["bind"] = kw
     c["albumin"] = p["albumin"]
+    c["alb_n"] = albumin_term(p["albumin"], p["k_alb_t"], p["albumin_mw"])
+    c["k_bind"] = p["k_shbg_t"]
     ft_ref = float(free_testosterone(t_mean_ref, p["ref_shbg"], parameters.get("albumin").value, **kw))
     c["ft_ref"] = ft_ref
     c["k_shbg"] = ln2 / p["shbg_half_life"]
@@ -207,7 +208,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_rrec"] = ln2 / p["gnrhr_recovery_half_life"]
     c["k_rdes"] = p["gnrhr_desensitisation_rate"]
     c["rdes_k"], c["rdes_n"] = p["gnrhr_desensitisation_threshold"], p["gnrhr_desensitisation_hill"]
-    r_ref = c["k_rrec"] / (c["k_rrec"] + c["k_rdes"] * float(_hill(occ_ref, c["rdes_k"], c["rdes_n"])))
+    r_ref = c["k_rrec"] / (c["k_rrec"] + c["k_rdes"] * float(_hill_core(occ_ref, c["rdes_k"], c["rdes_n"])))
     c["sig_ref"] = r_ref * occ_ref
     c["ke_lh"] = ln2 / p["lh_half_life"]
     c["ke_fsh"] = ln2 / p["fsh_half_life"]
@@ -240,7 +241,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["a_itt"], c["a_fsh"] = p["sperm_support_itt_alone"], p["sperm_support_fsh_alone"]
     c["sp_itt_k"], c["sp_itt_n"] = p["sperm_itt_k"], p["sperm_itt_hill"]
     c["sp_fsh_k"], c["sp_fsh_n"] = p["sperm_fsh_k"], p["sperm_fsh_hill"]
-    c["support_ref"] = float(_support(1.0, p["ref_fsh"], c))
+    c["support_ref"] = float(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}))
     c["germ_ref"] = np.array([q**i for i in range(N_GERM)])
     c["germ_ref_mean"] = float(c["germ_ref"].mean())
     out_ref = k_tr * q**N_GERM  # flux into the epididymis at reference (per unit stage-1 content)
@@ -251,165 +252,248 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     return Constants(c)
 
 
-def _support(itt_rel, fsh, c):
-    """Spermatogenic support from ITT (relative to reference) and FSH: a g + b h + (1 - a - b) g h."""
-    g = _hill(itt_rel, c["sp_itt_k"], c["sp_itt_n"])
-    h = _hill(fsh, c["sp_fsh_k"], c["sp_fsh_n"])
-    a, b = c["a_itt"], c["a_fsh"]
-    return a * g + b * h + (1.0 - a - b) * g * h
+# ----------------------------------------------------------------------------- the compiled core
+#
+# The right-hand side and the observables are written once, as "core" functions over packed
+# arrays: ``y`` (states), ``k`` (the constants of KEYS) and ``e`` (the drug effects of EFFECTS),
+# each indexed on its first axis by the named indices S, K and E.  With arrays of shape
+# (n_states, n_patients) they run vectorised in NumPy; the batched engine compiles the very same
+# functions with numba and calls them one patient at a time (1-D arrays, scalar rows).  They use
+# only arithmetic and ufuncs that both accept.
+
+KEYS: tuple[str, ...] = (
+    "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_ldes", "ldes_k", "k_lrec", "k_itt", "cl_testis", "itt_ref",
+    "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
+    "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g",
+    "m", "k_f", "k_rrec", "k_rdes", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh", "basal", "k_sl", "y_l",
+    "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
+    "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
+    "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
+)
+S = namedtuple("S", STATES)(*range(len(STATES)))
+K = namedtuple("K", KEYS)(*range(len(KEYS)))
+E = namedtuple("E", EFFECTS)(*range(len(EFFECTS)))
+OBS: tuple[str, ...] = (
+    "total_testosterone", "free_testosterone", "bioavailable_testosterone", "lh", "fsh", "estradiol", "shbg",
+    "inhibin_b", "intratesticular_testosterone", "sperm_concentration", "total_sperm_count",
+    "total_motile_count", "t_e2_ratio", "t_lh_ratio",
+)
 
 
-def _signals(time_h, y, c, eff):
-    """Algebraic quantities shared by the right-hand side, the pulse timer and the observables.
+def pack_constants(c: Mapping[str, object]) -> np.ndarray:
+    """The constants of KEYS as one array: (n_keys,) for one man, (n_keys, n) for a cohort."""
+    cols = np.broadcast_arrays(*[np.asarray(c[k], dtype=float) for k in KEYS])
+    return np.array(cols, dtype=float)
 
-    Returns serum T, SHBG, free T, the aromatase activity left by inhibitors, LH-receptor
-    stimulation, Leydig T production (nmol/h), E2 (nmol/L) and the estrogen feedback signal
-    (relative to the reference man's).
-    """
-    t = np.maximum(y[IDX["t"]], 0.0)
-    shbg = np.maximum(y[IDX["shbg"]], 0.0)
-    ft = free_testosterone(t, shbg, c["albumin"], **c["bind"])
-    arom = 1.0 - eff.get("aromatase_inhibition")
-    stim = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh") + eff.get("lh_activity")
-    circ = 1.0 + c["circ_amp"] * np.cos(c["omega"] * (np.asarray(time_h) - c["circ_phase"]))
-    p_t = np.maximum(c["leydig_basal"] * c["leydig_scale"] * y[IDX["leydig_resp"]] * y[IDX["leydig_trophic"]]
-                     * (1.0 + c["lmax"] * _hill(stim, c["l50"], c["lhill"])) * circ, 0.0)
-    e2 = arom * (c["e2_periph_k"] * t + c["e2_testis_k"] * p_t)
-    e_sig = ((1.0 - eff.get("er_occupancy")) * (e2 / c["e2_ref"] + c["local_arom"] * arom * ft / c["ft_ref"])
-             / (1.0 + c["local_arom"]) + eff.get("er_agonism"))
+
+def pack_effects(eff: "Effects") -> np.ndarray:
+    """The drug effects of EFFECTS as one array (n_effects, ...) broadcast to a common shape."""
+    return np.array(np.broadcast_arrays(*[np.asarray(eff.get(n), dtype=float) for n in EFFECTS]), dtype=float)
+
+
+def _hill_core(x, k, n):
+    xn = np.maximum(x, 0.0) ** n
+    return xn / (k**n + xn)
+
+
+def _free_t_core(t, shbg, alb_n, k_bind):
+    """Vermeulen free T (nmol/L) from total T and SHBG (nmol/L): the positive root, without branches."""
+    tt = np.maximum(t, 0.0) * 1e-9
+    b = alb_n + k_bind * (np.maximum(shbg, 0.0) * 1e-9 - tt)
+    a = alb_n * k_bind
+    q = -0.5 * (b + np.copysign(np.sqrt(b * b + 4.0 * a * tt), b))
+    return np.maximum(q / a, -tt / (q - 1e-300)) * 1e9
+
+
+def _signals_core(time_h, y, k, e):
+    """Serum T, SHBG, free T, aromatase left, LH-receptor stimulation, Leydig T production (nmol/h), E2 (nmol/L), estrogen signal."""
+    t = np.maximum(y[S.t], 0.0)
+    shbg = np.maximum(y[S.shbg], 0.0)
+    ft = _free_t_core(t, shbg, k[K.alb_n], k[K.k_bind])
+    arom = 1.0 - e[E.aromatase_inhibition]
+    stim = np.maximum(y[S.lh], 0.0) + e[E.exogenous_lh] + e[E.lh_activity]
+    circ = 1.0 + k[K.circ_amp] * np.cos(k[K.omega] * (time_h - k[K.circ_phase]))
+    p_t = np.maximum(k[K.leydig_basal] * k[K.leydig_scale] * y[S.leydig_resp] * y[S.leydig_trophic]
+                     * (1.0 + k[K.lmax] * _hill_core(stim, k[K.l50], k[K.lhill])) * circ, 0.0)
+    e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
+    e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
+             / (1.0 + k[K.local_arom]) + e[E.er_agonism])
     return t, shbg, ft, arom, stim, p_t, e2, e_sig
 
 
-def _generator_activity(s_hyp, c):
+def _generator_core(s_hyp, k):
     """Activity of the GnRH pulse generator (1 = reference man) under the integrated sex-steroid signal.
 
     Near the reference it barely moves; at supraphysiological androgen/estrogen exposure it shuts
     the generator down (fewer and smaller pulses).
     """
-    return c["gen_norm"] / (1.0 + (np.maximum(s_hyp, 0.0) / c["gen_k"]) ** c["gen_n"])
+    return k[K.gen_norm] / (1.0 + (np.maximum(s_hyp, 0.0) / k[K.gen_k]) ** k[K.gen_n])
 
 
-def _frequency(ft, e_sig, s_hyp, c):
+def _frequency_core(ft, e_sig, s_hyp, k):
     """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity."""
-    return (c["f_max"] * c["cort"] * _generator_activity(s_hyp, c)
-            / (1.0 + c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig))
+    return (k[K.f_max] * k[K.cort] * _generator_core(s_hyp, k)
+            / (1.0 + k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig))
 
 
-def _steroid_signal(ft, e_sig, c):
-    """Combined androgen and estrogen signal at the hypothalamus, weighted as in the frequency law (1 = reference)."""
-    return (c["x_t"] * ft / c["ft_ref"] + c["x_e"] * e_sig) / (c["x_t"] + c["x_e"])
+def _support_core(itt_rel, fsh, k):
+    g = _hill_core(itt_rel, k[K.sp_itt_k], k[K.sp_itt_n])
+    h = _hill_core(fsh, k[K.sp_fsh_k], k[K.sp_fsh_n])
+    return k[K.a_itt] * g + k[K.a_fsh] * h + (1.0 - k[K.a_itt] - k[K.a_fsh]) * g * h
 
 
-def _pulse_mass(s_hyp, c):
-    """GnRH mass per pulse (x EC50): drive x peak, scaled by the generator activity."""
-    return c["m"] * _generator_activity(s_hyp, c)
+def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
+    """Write the time derivative of the states into ``dy`` and their first-order loss rates into ``lam``.
+
+    ``lam[i]`` (1/h) is the rate at which state i relaxes on its own (the diagonal of the
+    Jacobian where it is simple, 0 elsewhere): the exponential integrator treats that part exactly.
+    """
+    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    lh, fsh_endo = np.maximum(y[S.lh], 0.0), np.maximum(y[S.fsh], 0.0)
+    r, occ_f = y[S.gnrhr], np.maximum(y[S.gnrh_occ_filtered], 0.0)
+    s_hyp = y[S.steroid_hyp]
+    freq = _frequency_core(ft, e_sig, s_hyp, k)
+    gen = _generator_core(s_hyp, k)
+    g = np.maximum(y[S.gnrh_portal], 0.0)
+    occ_pulse = g / (1.0 + g)
+    occ_avg = np.minimum(freq * np.log1p(k[K.m] * gen) / k[K.k_g], 1.0)
+    occ_endo = pulsatile * occ_pulse + (1.0 - pulsatile) * occ_avg
+    occ_drug = e[E.gnrh_agonist_occupancy]
+    occ = occ_endo + occ_drug * (1.0 - occ_endo)
+    block = 1.0 - e[E.gnrh_antagonism]
+    # ---------------- pituitary
+    sig_slow = r * occ_f * block / k[K.sig_ref]  # drives synthesis (integrated signal)
+    sig_fast = r * occ * block / k[K.sig_ref]  # drives release (each pulse)
+    pit_e = 1.0 / (1.0 + k[K.y_l] * e_sig)
+    syn_lh = k[K.syn_lh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sl])) * pit_e
+    k_release = k[K.k_rel] * (k[K.basal] + sig_fast)
+    rel_lh = k_release * np.maximum(y[S.lh_pool], 0.0)
+    ib = np.maximum(y[S.inhibin_b], 0.0)
+    ib_fb = 1.0 / (1.0 + (ib / k[K.ib_k]) ** k[K.ib_n])
+    syn_fsh = (k[K.syn_fsh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sf])) * ib_fb
+               / (1.0 + k[K.y_f] * e_sig))
+    des = k[K.k_rdes] * _hill_core(occ_f, k[K.rdes_k], k[K.rdes_n])
+    # ---------------- testis: ITT, inhibin B, spermatogenesis
+    itt_target = t + p_t / k[K.cl_testis]
+    fsh_tot = fsh_endo + e[E.exogenous_fsh]
+    itt_rel = np.maximum(y[S.itt], 0.0) / k[K.itt_ref]
+    support = k[K.sertoli] * _support_core(itt_rel, fsh_tot, k) / k[K.support_ref]
+    germ_sum = y[S.germ0] * 0.0
+    for i in range(N_GERM):
+        germ_sum = germ_sum + y[S.germ0 + i]
+    germ_frac = germ_sum / N_GERM / k[K.germ_ref_mean]
+    ib_target = (k[K.ib_scale] * k[K.sertoli] * fsh_tot / (fsh_tot + k[K.ib_fsh_k])
+                 * ((1.0 - k[K.ib_germ]) + k[K.ib_germ] * np.minimum(np.maximum(germ_frac, 0.0), 2.0)))
+    deficit = np.minimum(np.maximum(1.0 - support / np.maximum(k[K.sertoli], 1e-9), 0.0), 1.0)
+    k_tr = k[K.k_tr]
+    loss = k[K.k_a0] + k[K.k_aw] * deficit
+    # ---------------- assemble
+    dy[S.gnrh_portal] = -pulsatile * k[K.k_g] * y[S.gnrh_portal]
+    lam[S.gnrh_portal] = pulsatile * k[K.k_g]
+    # sustained occupancy both desensitises the receptor and holds off its recovery (internalised
+    # receptors are not replaced while agonist is present): continuous agonist drives R towards 0
+    rec = k[K.k_rrec] * (1.0 - des / k[K.k_rdes])
+    dy[S.gnrhr] = rec * (1.0 - r) - des * r
+    lam[S.gnrhr] = rec + des
+    dy[S.gnrh_occ_filtered] = k[K.k_f] * (occ - occ_f)
+    lam[S.gnrh_occ_filtered] = k[K.k_f]
+    dy[S.lh_pool] = syn_lh - rel_lh
+    lam[S.lh_pool] = k_release
+    dy[S.lh] = rel_lh - k[K.ke_lh] * lh
+    lam[S.lh] = k[K.ke_lh]
+    dy[S.fsh] = syn_fsh - k[K.ke_fsh] * fsh_endo
+    lam[S.fsh] = k[K.ke_fsh]
+    dy[S.t] = (p_t + e[E.t_input]) / k[K.v_t] - k[K.k_t] * t
+    lam[S.t] = k[K.k_t]
+    dy[S.itt] = k[K.k_itt] * (itt_target - y[S.itt])
+    lam[S.itt] = k[K.k_itt]
+    shbg_target = k[K.shbg_target] * (np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp])
+    dy[S.shbg] = k[K.k_shbg] * (np.minimum(np.maximum(shbg_target, 2.0), 300.0) - shbg)
+    lam[S.shbg] = k[K.k_shbg]
+    dy[S.inhibin_b] = k[K.k_ib] * (ib_target - ib)
+    lam[S.inhibin_b] = k[K.k_ib]
+    des_l = k[K.k_ldes] * _hill_core(stim, k[K.ldes_k], 2.0)
+    dy[S.leydig_resp] = k[K.k_lrec] * (1.0 - y[S.leydig_resp]) - des_l * y[S.leydig_resp]
+    lam[S.leydig_resp] = k[K.k_lrec] + des_l
+    h_stim = _hill_core(stim, k[K.l50], k[K.lhill])
+    z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
+    dy[S.leydig_trophic] = k[K.k_z] * (z_target - y[S.leydig_trophic])
+    lam[S.leydig_trophic] = k[K.k_z]
+    s_sig = (k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig) / (k[K.x_t] + k[K.x_e])
+    dy[S.steroid_hyp] = k[K.k_hyp] * (s_sig - s_hyp)
+    lam[S.steroid_hyp] = k[K.k_hyp]
+    dy[S.germ0] = k_tr * support - (k_tr + loss) * y[S.germ0]
+    for i in range(1, N_GERM):
+        dy[S.germ0 + i] = k_tr * y[S.germ0 + i - 1] - (k_tr + loss) * y[S.germ0 + i]
+    for i in range(N_GERM):
+        lam[S.germ0 + i] = k_tr + loss
+    dy[S.epi0] = k_tr * y[S.germ0 + N_GERM - 1] - k[K.k_epi] * y[S.epi0]
+    for i in range(1, N_EPI):
+        dy[S.epi0 + i] = k[K.k_epi] * (y[S.epi0 + i - 1] - y[S.epi0 + i])
+    for i in range(N_EPI):
+        lam[S.epi0 + i] = k[K.k_epi]
+
+
+def observables_core(time_h, y, k, e, out):
+    """Write the canonical observables (OBS order, clinical units) into ``out``."""
+    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    tsc = k[K.tsc_ref] * np.maximum(y[S.epi0 + N_EPI - 1], 0.0) / k[K.epi_ref]
+    total_t = t * NGDL_PER_NMOLL_T
+    e2_pg = e2 * PGML_PER_NMOLL_E2
+    lh_meas = np.maximum(y[S.lh], 0.0) + e[E.exogenous_lh]
+    out[0] = total_t
+    out[1] = ft * PGML_PER_NMOLL_T
+    out[2] = ft * k[K.alb_n] * NGDL_PER_NMOLL_T
+    out[3] = lh_meas
+    out[4] = np.maximum(y[S.fsh], 0.0) + e[E.exogenous_fsh]
+    out[5] = e2_pg
+    out[6] = shbg
+    out[7] = np.maximum(y[S.inhibin_b], 0.0)
+    out[8] = np.maximum(y[S.itt], 0.0)
+    out[9] = tsc / k[K.semen_volume]
+    out[10] = tsc
+    out[11] = tsc * k[K.motility]
+    out[12] = total_t / np.maximum(e2_pg, 1e-6)
+    out[13] = total_t / np.maximum(lh_meas, 1e-6)
+
+
+def _packed(c: "Constants", eff: "Effects"):
+    return c.packed, pack_effects(eff)
 
 
 def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     """Time derivative of the physiology states (``y`` of shape (n_states,) or (n_states, n))."""
-    c = c.c
-    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals(time_h, y, c, eff)
-    lh, fsh_endo = np.maximum(y[IDX["lh"]], 0.0), np.maximum(y[IDX["fsh"]], 0.0)
-    r, occ_f = y[IDX["gnrhr"]], np.maximum(y[IDX["gnrh_occ_filtered"]], 0.0)
-    d_leydig = y[IDX["leydig_resp"]]
-    freq = _frequency(ft, e_sig, y[IDX["steroid_hyp"]], c)
-    if pulsatile:
-        g = np.maximum(y[IDX["gnrh_portal"]], 0.0)
-        occ_endo = g / (1.0 + g)
-    else:
-        occ_endo = np.minimum(freq * np.log1p(_pulse_mass(y[IDX["steroid_hyp"]], c)) / c["k_g"], 1.0)
-    occ_drug = eff.get("gnrh_agonist_occupancy")
-    occ = occ_endo + occ_drug * (1.0 - occ_endo)
-    block = 1.0 - eff.get("gnrh_antagonism")
-    # ---------------- pituitary
-    sig_slow = r * occ_f * block / c["sig_ref"]  # drives synthesis (integrated signal)
-    sig_fast = r * occ * block / c["sig_ref"]  # drives release (each pulse)
-    pit_e = 1.0 / (1.0 + c["y_l"] * e_sig)
-    syn_lh = c["syn_lh"] * (c["basal"] + sig_slow / (sig_slow + c["k_sl"])) * pit_e
-    rel_lh = c["k_rel"] * (c["basal"] + sig_fast) * np.maximum(y[IDX["lh_pool"]], 0.0)
-    ib = np.maximum(y[IDX["inhibin_b"]], 0.0)
-    ib_fb = 1.0 / (1.0 + (ib / c["ib_k"]) ** c["ib_n"])
-    syn_fsh = c["syn_fsh"] * (c["basal"] + sig_slow / (sig_slow + c["k_sf"])) * ib_fb / (1.0 + c["y_f"] * e_sig)
-    des = c["k_rdes"] * _hill(occ_f, c["rdes_k"], c["rdes_n"])
-    # ---------------- testis: ITT, inhibin B, spermatogenesis
-    itt_target = t + p_t / c["cl_testis"]
-    fsh_tot = fsh_endo + eff.get("exogenous_fsh")
-    itt_rel = np.maximum(y[IDX["itt"]], 0.0) / c["itt_ref"]
-    support = c["sertoli"] * _support(itt_rel, fsh_tot, c) / c["support_ref"]
-    germ = y[I_GERM0:I_GERM0 + N_GERM]
-    epi = y[I_EPI0:I_EPI0 + N_EPI]
-    germ_frac = np.mean(germ, axis=0) / c["germ_ref_mean"]
-    ib_target = (c["ib_scale"] * c["sertoli"] * fsh_tot / (fsh_tot + c["ib_fsh_k"])
-                 * ((1.0 - c["ib_germ"]) + c["ib_germ"] * np.clip(germ_frac, 0.0, 2.0)))
-    deficit = np.clip(1.0 - support / np.maximum(c["sertoli"], 1e-9), 0.0, 1.0)
-    loss = c["k_a0"] + c["k_aw"] * deficit
-    d_germ = np.empty_like(germ)
-    d_germ[0] = c["k_tr"] * support - (c["k_tr"] + loss) * germ[0]
-    d_germ[1:] = c["k_tr"] * germ[:-1] - (c["k_tr"] + loss) * germ[1:]
-    d_epi = np.empty_like(epi)
-    d_epi[0] = c["k_tr"] * germ[-1] - c["k_epi"] * epi[0]
-    d_epi[1:] = c["k_epi"] * (epi[:-1] - epi[1:])
-    # ---------------- assemble
-    dy = np.empty_like(y)
-    dy[IDX["gnrh_portal"]] = -c["k_g"] * y[IDX["gnrh_portal"]] if pulsatile else 0.0 * y[IDX["gnrh_portal"]]
-    # sustained occupancy both desensitises the receptor and holds off its recovery (internalised
-    # receptors are not replaced while agonist is present): continuous agonist drives R towards 0
-    dy[IDX["gnrhr"]] = c["k_rrec"] * (1.0 - r) * (1.0 - des / c["k_rdes"]) - des * r
-    dy[IDX["gnrh_occ_filtered"]] = c["k_f"] * (occ - occ_f)
-    dy[IDX["lh_pool"]] = syn_lh - rel_lh
-    dy[IDX["lh"]] = rel_lh - c["ke_lh"] * lh
-    dy[IDX["fsh"]] = syn_fsh - c["ke_fsh"] * fsh_endo
-    dy[IDX["t"]] = (p_t + eff.get("t_input")) / c["v_t"] - c["k_t"] * t
-    dy[IDX["itt"]] = c["k_itt"] * (itt_target - y[IDX["itt"]])
-    shbg_target = c["shbg_target"] * (np.maximum(t, 1e-3) / c["t_ref"]) ** (-c["shbg_androgen_exp"])
-    dy[IDX["shbg"]] = c["k_shbg"] * (np.clip(shbg_target, 2.0, 300.0) - shbg)
-    dy[IDX["inhibin_b"]] = c["k_ib"] * (ib_target - ib)
-    dy[IDX["leydig_resp"]] = c["k_lrec"] * (1.0 - d_leydig) - c["k_ldes"] * _hill(stim, c["ldes_k"], 2.0) * d_leydig
-    h_stim = _hill(stim, c["l50"], c["lhill"])
-    z_target = h_stim * (c["h_ref"] + c["z_k"]) / (c["h_ref"] * (h_stim + c["z_k"]))
-    dy[IDX["leydig_trophic"]] = c["k_z"] * (z_target - y[IDX["leydig_trophic"]])
-    dy[IDX["steroid_hyp"]] = c["k_hyp"] * (_steroid_signal(ft, e_sig, c) - y[IDX["steroid_hyp"]])
-    dy[I_GERM0:I_GERM0 + N_GERM] = d_germ
-    dy[I_EPI0:I_EPI0 + N_EPI] = d_epi
+    k, e = _packed(c, eff)
+    y = np.asarray(y, dtype=float)
+    dy = np.empty(np.broadcast_shapes(y.shape, (len(STATES),) + np.shape(k)[1:]))
+    lam = np.empty_like(dy)
+    rhs_core(np.asarray(time_h, dtype=float), y, k, e, 1.0 if pulsatile else 0.0, dy, lam)
     return dy
 
 
 def pulse_frequency(time_h, y, c: Constants, eff: Effects):
     """Current GnRH pulse frequency (1/h) - used by the pulsatile mode to time the next pulse."""
-    _, _, ft, _, _, _, _, e_sig = _signals(time_h, y, c.c, eff)
-    return _frequency(ft, e_sig, y[IDX["steroid_hyp"]], c.c)
+    k, e = _packed(c, eff)
+    _, _, ft, _, _, _, _, e_sig = _signals_core(time_h, y, k, e)
+    return _frequency_core(ft, e_sig, y[S.steroid_hyp], k)
 
 
 def pulse_mass(y, c: Constants):
     """GnRH mass of a pulse released now (x EC50) - used by the pulsatile mode."""
-    return _pulse_mass(y[IDX["steroid_hyp"]], c.c)
+    k = c.packed
+    return k[K.m] * _generator_core(y[S.steroid_hyp], k)
 
 
 def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:
     """Canonical observables (FORMAT.md names) in clinical units from states ``y`` (n_states, ...)."""
-    cc = c.c
-    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals(time_h, y, cc, eff)
-    bio = bioavailable_testosterone(ft, cc["albumin"], k_alb=cc["bind"]["k_alb"], albumin_mw=cc["bind"]["albumin_mw"])
-    tsc = cc["tsc_ref"] * np.maximum(y[I_EPI0 + N_EPI - 1], 0.0) / cc["epi_ref"]
-    total_t = t * NGDL_PER_NMOLL_T
-    e2_pg = e2 * PGML_PER_NMOLL_E2
-    lh_meas = np.maximum(y[IDX["lh"]], 0.0) + eff.get("exogenous_lh")
-    return {
-        "total_testosterone": total_t,
-        "free_testosterone": ft * PGML_PER_NMOLL_T,
-        "bioavailable_testosterone": bio * NGDL_PER_NMOLL_T,
-        "lh": lh_meas,
-        "fsh": np.maximum(y[IDX["fsh"]], 0.0) + eff.get("exogenous_fsh"),
-        "estradiol": e2_pg,
-        "shbg": shbg,
-        "inhibin_b": np.maximum(y[IDX["inhibin_b"]], 0.0),
-        "intratesticular_testosterone": np.maximum(y[IDX["itt"]], 0.0),
-        "sperm_concentration": tsc / cc["semen_volume"],
-        "total_sperm_count": tsc,
-        "total_motile_count": tsc * cc["motility"],
-        "t_e2_ratio": total_t / np.maximum(e2_pg, 1e-6),
-        "t_lh_ratio": total_t / np.maximum(lh_meas, 1e-6),
-    }
+    k, e = _packed(c, eff)
+    y = np.asarray(y, dtype=float)
+    time_h = np.asarray(time_h, dtype=float)
+    shape = np.broadcast_shapes(y.shape[1:], np.shape(k)[1:], np.shape(e)[1:], time_h.shape)
+    out = np.empty((len(OBS),) + shape)
+    observables_core(time_h, y, k, e, out)
+    return dict(zip(OBS, out))
 
 
 def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
