@@ -8,26 +8,27 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import root
+from scipy.linalg import expm
 
-from hpgsim import __version__
+from hpgsim import __version__, parameters
 from hpgsim.drugs.agents import effects as drug_effects
 from hpgsim.drugs.agents import pk_model
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.physiology import model as phys
 from hpgsim.regimen import Regimen
-from hpgsim.solvers.batch import DT_MAX_H, integrate_batch
+from hpgsim.solvers.kernel import DT_MAX_H, run_kernel, step_plan
 from hpgsim.solvers.piecewise import Jump, integrate
 
-__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES"]
+__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES"]
 
 MODES = ("averaged", "pulsatile")
+ENGINES = ("compiled", "scipy")  # the averaged mode's engines: compiled exponential integrator, adaptive scipy LSODA
 OBSERVABLES: Mapping[str, str] = {
     "total_testosterone": "ng/dL", "free_testosterone": "pg/mL", "bioavailable_testosterone": "ng/dL",
     "lh": "IU/L", "fsh": "IU/L", "estradiol": "pg/mL", "shbg": "nmol/L", "inhibin_b": "pg/mL",
@@ -130,19 +131,177 @@ def _assemble(c: phys.Constants, p: Mapping[str, object], drugs: Sequence[str]) 
     return _Model(c=c, p=p, pk=models, offsets=offsets, k_block=k, n_phys=len(phys.STATES))
 
 
-def _equilibrium(model: _Model) -> np.ndarray:
-    """The untreated man's steady state (circadian rhythm averaged out), then phase-locked over 3 days."""
-    c0 = phys.Constants({**model.c.c, "circ_amp": 0.0})
-    no_drug = phys.Effects({})
-    guess = phys.steady_state_guess(model.c)
-    sol = root(lambda y: phys.rhs(0.0, y, c0, no_drug), guess, method="hybr")
-    y = sol.x if sol.success and np.all(np.isfinite(sol.x)) else guess
-    if not sol.success:
-        res = integrate(lambda t, y: phys.rhs(t, y, c0, no_drug), y, np.array([0.0, 24.0 * 600]))
-        y = res.y[:, -1]
-    full = np.concatenate([y, np.zeros(model.n - model.n_phys)])
-    res = integrate(model.rhs(False), full, np.array([0.0, 72.0]))
-    return res.y[:, -1]
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What the engine returns for a group of men: observables at the outputs and the end state."""
+
+    obs: np.ndarray  # (n_obs, n_out, n) in phys.OBS order
+    x_end: np.ndarray  # (n_phys, n)
+    u_end: np.ndarray  # (n_u,) drug compartments at the end (shared by the group)
+    failed_at: np.ndarray  # (n,) hour of failure, NaN where the man finished
+    conc: dict  # conc_<drug> -> (n_out,) at the outputs (before doses)
+
+
+def _engine(model: _Model, x0: np.ndarray, u0: np.ndarray, t0: float, t_out, jumps: Sequence[Jump] = (), *,
+            dt_max: float = DT_MAX_H, t_end: float | None = None, dtype=np.float64) -> _Run:
+    """Advance men (columns of ``x0``) who share ``u0`` and the doses ``jumps`` from ``t0``; outputs at ``t_out``.
+
+    The drug compartments are propagated exactly here (matrix exponentials between dose times,
+    PK shared by the group) and their effects handed to the compiled physiology kernel at every
+    stage time.  A dose at an output time is given after the sample (labs before the dose).
+    """
+    t_out = np.asarray(t_out, dtype=float)
+    t_end = float(t_out[-1]) if t_end is None else float(t_end)
+    n_phys = model.n_phys
+    doses: dict[float, list[Jump]] = {}
+    for j in jumps:
+        if t0 <= j.time_h < t_end:
+            doses.setdefault(float(j.time_h), []).append(j)
+    plan = step_plan(t0, t_end, [*doses, *t_out], dt_max)
+    for _ in range(8):  # halve the steps over which a drug's action changes fast (absorption, a depot's burst)
+        track, u = _drug_track(model, plan, doses, u0)
+        eff = _effects_array(model, track.reshape(plan.shape[0] * 3, track.shape[2]))
+        eff = eff.reshape(plan.shape[0], 3, len(phys.EFFECTS), eff.shape[2])
+        split = _fast_forcing(eff) & (plan[:, 1] > MIN_STEP_H)
+        if not split.any():
+            break
+        plan = _split(plan, split)
+    out_step = np.array([_boundary(plan, t, t0) for t in t_out], dtype=np.int64)
+    u_out = np.array([u0 if s == 0 else track[s - 1, 2] for s in out_step]).reshape(len(t_out), track.shape[2])
+    out_eff = _effects_array(model, u_out)
+    obs, x_end, failed_at = run_kernel(x0, model.c.packed.reshape(len(phys.KEYS), -1), plan[:, 0], plan[:, 1], eff,
+                                       out_step, t_out, out_eff, dtype=dtype)
+    y_out = np.concatenate([np.zeros((n_phys, len(t_out))), u_out.T])
+    conc_all = model.concentrations(y_out)
+    conc = {m.drug: sum(np.broadcast_to(np.asarray(conc_all[nm], dtype=float), t_out.shape) for nm in m.conc)
+            for m in model.pk}
+    return _Run(obs=obs, x_end=x_end, u_end=u, failed_at=failed_at, conc=conc)
+
+
+MIN_STEP_H = 0.25
+FORCING_JUMP, FORCING_CURVE = 0.05, 0.01  # largest change (and departure from linear) of a drug effect within a step, x its range
+
+
+def _drug_track(model: _Model, plan: np.ndarray, doses: Mapping[float, Sequence[Jump]], u0: np.ndarray):
+    """Drug compartments at the start (after doses), middle and end (before doses) of every step, exactly."""
+    n_u = model.n - model.n_phys
+    u = np.array(u0, dtype=float, copy=True)
+    track = np.zeros((plan.shape[0], 3, n_u))
+    if not n_u:
+        return track, u
+    props: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for s, (a, h) in enumerate(plan):
+        for j in doses.get(float(a), ()):
+            u[j.index - model.n_phys] += j.amount
+        key = round(float(h), 12)
+        if key not in props:
+            props[key] = (expm(model.k_block * (h / 2.0)), expm(model.k_block * h))
+        half, full = props[key]
+        track[s, 0], track[s, 1] = u, half @ u
+        u = full @ u
+        track[s, 2] = u
+    return track, u
+
+
+def _fast_forcing(eff: np.ndarray) -> np.ndarray:
+    """Steps over which some drug effect moves by more than FORCING_JUMP of its range, or bends by FORCING_CURVE."""
+    scale = np.abs(eff).max(axis=(0, 1), keepdims=True) + 1e-12
+    e = eff / scale
+    jump = np.abs(e[:, 2] - e[:, 0]).max(axis=(1, 2))
+    curve = np.abs(e[:, 1] - 0.5 * (e[:, 0] + e[:, 2])).max(axis=(1, 2))
+    return (jump > FORCING_JUMP) | (curve > FORCING_CURVE)
+
+
+def _split(plan: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Halve the steps of ``plan`` marked in ``which``."""
+    rows = []
+    for (a, h), w in zip(plan, which):
+        rows.extend([(a, h / 2.0), (a + h / 2.0, h / 2.0)] if w else [(a, h)])
+    return np.array(rows)
+
+
+def _boundary(plan: np.ndarray, t: float, t0: float) -> int:
+    """The number of steps of ``plan`` done at time ``t`` (a step boundary)."""
+    if t == t0 or plan.shape[0] == 0:
+        return 0
+    return int(np.argmin(np.abs(plan[:, 0] + plan[:, 1] - t))) + 1
+
+
+def _effects_array(model: _Model, u: np.ndarray) -> np.ndarray:
+    """Drug effects (m, n_effects, 1 or n) at ``m`` drug states ``u`` (m, n_u)."""
+    m = u.shape[0]
+    if not model.pk:
+        return np.zeros((m, len(phys.EFFECTS), 1))
+    y = np.zeros((model.n, m, 1))
+    y[model.n_phys:] = u.T[:, :, None]
+    e = phys.pack_effects(model.effects(y))  # (n_effects, m, 1 or n): one column unless drug parameters vary by man
+    return np.ascontiguousarray(np.transpose(e, (1, 0, 2)))
+
+
+def _newton_equilibrium(c: phys.Constants, n: int, *, tol: float = 1e-9, max_iter: int = 30):
+    """Untreated steady state of every man (circadian rhythm averaged out) by batched Newton.
+
+    Returns the states (n_states, n) and a mask of the men whose iteration converged.
+    """
+    c0 = phys.Constants({**c.c, "circ_amp": 0.0})
+    none = phys.Effects({})
+    x = phys.steady_state_guess(c, n)
+    active = [i for i, name in enumerate(phys.STATES) if name != "gnrh_portal"]
+    m = len(active)
+    scale = np.maximum(np.abs(x[active]), 1e-6)
+    done = np.zeros(n, dtype=bool)
+    for _ in range(max_iter):
+        f = phys.rhs(0.0, x, c0, none)[active]
+        resid = np.max(np.abs(f) / scale, axis=0)
+        done = np.isfinite(resid) & (resid < tol)
+        if done.all():
+            break
+        jac = np.empty((n, m, m))
+        for j, sj in enumerate(active):
+            eps = 1e-7 * np.maximum(np.abs(x[sj]), 1e-4)
+            xp = x.copy()
+            xp[sj] += eps
+            jac[:, :, j] = ((phys.rhs(0.0, xp, c0, none)[active] - f) / eps).T
+        with np.errstate(all="ignore"):
+            bad = ~np.isfinite(np.linalg.cond(jac)) if n <= 64 else np.zeros(n, dtype=bool)
+            jac[bad] = np.eye(m)
+            dx = np.linalg.solve(jac, -f.T[..., None])[..., 0].T
+        dx[:, done | bad] = 0.0
+        x_new = x.copy()
+        x_new[active] = x[active] + dx
+        # stay in the physical domain: never cross zero in one step
+        x_new[active] = np.where(x_new[active] < 0.0, 0.5 * x[active], x_new[active])
+        x = np.where(np.isfinite(x_new), x_new, x)
+    # a state whose steady state is 0 (e.g. GnRH occupancy without GnRH) ends at exactly 0, not at 1e-23
+    x[np.abs(x) < 1e-12 * np.abs(phys.steady_state_guess(c, n))] = 0.0
+    return x, done
+
+
+def _untreated(model: _Model, n: int, *, dt_max: float = DT_MAX_H) -> tuple[np.ndarray, np.ndarray]:
+    """Every man's untreated steady state, then phase-locked to the circadian rhythm over 3 days.
+
+    Batched Newton first; a man it cannot settle is run untreated for 600 days instead.  Returns
+    the states (n_phys, n) and a mask of the men who reached a finite state.
+    """
+    x, done = _newton_equilibrium(model.c, n)
+    u0 = np.zeros(model.n - model.n_phys)
+    if not done.all():
+        slow = ~done
+        sub = _sub_model(model, slow, n)
+        run = _engine(sub, x[:, slow], u0, 0.0, [24.0 * 600], dt_max=dt_max)
+        x[:, slow] = run.x_end
+    run = _engine(model, x, u0, 0.0, [72.0], dt_max=dt_max)
+    return run.x_end, np.all(np.isfinite(run.x_end), axis=0)
+
+
+def _sub_model(model: _Model, mask: np.ndarray, n: int) -> _Model:
+    """The model of the men selected by ``mask`` (constants that vary by man are sliced)."""
+    def pick(k, v):
+        return v[mask] if k != "germ_ref" and np.ndim(v) > 0 and np.shape(v)[-1] == n else v
+
+    c = phys.Constants({k: pick(k, v) for k, v in model.c.c.items()})
+    p = {k: pick(k, v) for k, v in model.p.items()}
+    return replace(model, c=c, p=p)
 
 
 def check_days(days) -> float:
@@ -162,18 +321,38 @@ def start_state(patient: Patient, reg: Regimen) -> tuple[_Model, np.ndarray, str
     He starts at his untreated steady state and is taken through his treatment history; the
     third item is an error message ('' when all went well).
     """
-    history = [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
+    history = _history(patient)
     drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
     model = _build(patient, sorted(drugs))
-    y0 = _equilibrium(model)
+    x, u, _, trouble = _history_state(model, history, 1)
+    return model, np.concatenate([x[:, 0], u]), trouble
+
+
+def _history(patient: Patient) -> list[tuple[Regimen, float, float]]:
+    return [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
+
+
+def _history_state(model: _Model, history, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Untreated steady state of ``n`` men, then their shared treatment ``history``.
+
+    Returns states (n_phys, n), the shared drug state, a mask of the men who got there and what
+    went wrong for the others (a man who did not is given the reference state, to be reported).
+    """
+    x, ok = _untreated(model, n)
+    u = np.zeros(model.n - model.n_phys)
+    trouble = "" if ok.all() else "no untreated steady state"
+    x = np.where(ok, x, phys.steady_state_guess(model.c, n))
     if history:
         start = min(s for _, s, _ in history)
         jumps = [j for h, s, e in history for j in model.jumps(h, e - s, offset_h=s - start)]
-        res = integrate(model.rhs(False), y0, np.array([0.0, -start]), jumps)
-        if not res.ok:
-            return model, y0, f"history: {res.message}"
-        y0 = res.y[:, -1]
-    return model, y0, ""
+        run = _engine(model, x, u, 0.0, [-start], jumps)
+        bad = np.isfinite(run.failed_at)
+        if bad.any():
+            trouble = trouble or f"history: non-finite state at hour {np.nanmin(run.failed_at):g}"
+            ok = ok & ~bad
+        x = np.where(ok, run.x_end, phys.steady_state_guess(model.c, n))
+        u = run.u_end
+    return x, u, ok, trouble
 
 
 def _as_regimen(regimen) -> Regimen:
@@ -185,7 +364,8 @@ def _as_regimen(regimen) -> Regimen:
 
 
 def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | None = None, *, days: float,
-             mode: str = "averaged", seed: int | None = None, step_h: float | None = None) -> Result:
+             mode: str = "averaged", seed: int | None = None, step_h: float | None = None,
+             engine: str = "compiled") -> Result:
     """Simulate one man for ``days`` days under ``regimen`` (prescription strings or a :class:`Regimen`).
 
     The man starts at his own untreated steady state, after any treatment ``history`` of the
@@ -193,7 +373,8 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
     ``mode="pulsatile"`` resolves GnRH and LH pulses and samples every minute (``seed`` makes the
     pulse timing stochastic and reproducible; without it the pulses are regular).  ``step_h``
     samples the averaged mode every ``step_h`` hours from midnight of day 0 instead (e.g. hourly
-    rows for daily means).
+    rows for daily means).  ``engine`` picks the averaged mode's integrator (:data:`ENGINES`): the
+    compiled exponential integrator shared with cohorts, or scipy's adaptive LSODA as a reference.
     Bad input raises :class:`~hpgsim.errors.InputError`; numerical trouble is reported in
     ``Result.status``/``message``.
     """
@@ -201,6 +382,8 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
         patient = phenotype(patient)
     if mode not in MODES:
         raise InputError("mode", f"unknown mode '{mode}'; allowed: {', '.join(MODES)}")
+    if engine not in ENGINES:
+        raise InputError("engine", f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")
     days = check_days(days)
     if mode == "pulsatile" and days > 60:
         raise InputError("days", f"{days:g} is too long for the pulsatile mode; allowed: 0-60 days (use the averaged mode)")
@@ -210,7 +393,7 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
     model, y0, trouble = start_state(patient, reg)
     provenance = {"package": "hpgsim", "version": __version__, "patient": patient.name, "age": patient.age,
                   "bmi": patient.bmi, "overrides": dict(patient.overrides), "regimen": str(reg), "days": days,
-                  "mode": mode, "seed": seed, "history": [list(h) for h in patient.history],
+                  "mode": mode, "engine": engine if mode == "averaged" else "scipy", "seed": seed, "history": [list(h) for h in patient.history],
                   "parameters": dict(model.p)}
     if trouble:
         return Result("failed", trouble, pd.DataFrame(), provenance)
@@ -222,8 +405,16 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
         else:
             t_out = np.arange(step_h, t_end + 1e-9, float(step_h))
         # integrate from 00:00 so the first sample is 08:00 of day 0
+        jumps = model.jumps(reg, float(t_out[-1]))
+        if engine == "compiled":
+            run = _engine(model, y0[:model.n_phys, None], y0[model.n_phys:], 0.0, t_out, jumps)
+            if np.isfinite(run.failed_at[0]):
+                return Result("failed", f"non-finite state at hour {run.failed_at[0]:g}", pd.DataFrame(), provenance)
+            frame = pd.DataFrame({"day": t_out / 24.0, **{k: run.obs[i, :, 0] for i, k in enumerate(phys.OBS)},
+                                  **{f"conc_{d}": v for d, v in run.conc.items()}})
+            return Result("ok", "ok", frame, provenance)
         t_grid = np.concatenate([[0.0], t_out])
-        res = integrate(model.rhs(False), y0, t_grid, model.jumps(reg, t_grid[-1]))
+        res = integrate(model.rhs(False), y0, t_grid, jumps)
         ys, ts = res.y[:, 1:], t_out
     else:
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -270,11 +461,18 @@ def _frame(model: _Model, ts: np.ndarray, ys: np.ndarray) -> pd.DataFrame:
 
 @dataclass(frozen=True, slots=True)
 class CohortResult:
-    """Many men under one regimen: per-patient status and a long table (``patient``, ``day``, observables)."""
+    """Many men under one regimen: per-patient status and the observables at the sample days.
+
+    ``values[name]`` is an array (n_days, n_patients) (float32: 10^5 men x 366 days x the 14
+    canonical observables take about 2 GB); :meth:`to_frame` gives the long table.
+    """
 
     status: np.ndarray  # (n,) "ok" or "failed"
     message: tuple[str, ...]
-    frame: pd.DataFrame
+    days: np.ndarray  # (n_days,)
+    values: Mapping[str, np.ndarray]
+    names: tuple[str, ...]
+    conc: Mapping[str, np.ndarray] = field(default_factory=dict)  # conc_<drug> -> (n_days,)
     provenance: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -282,7 +480,15 @@ class CohortResult:
         return int(np.sum(self.status == "ok"))
 
     def to_frame(self) -> pd.DataFrame:
-        return self.frame
+        """Long table: ``patient``, ``name``, ``day``, the requested observables and ``conc_<drug>``."""
+        n_out, n = len(self.days), len(self.names)
+        cols: dict[str, object] = {"patient": np.tile(np.arange(n), n_out), "name": np.tile(np.asarray(self.names), n_out),
+                                   "day": np.repeat(self.days, n)}
+        for k, v in self.values.items():
+            cols[k] = v.reshape(-1)
+        for d, v in self.conc.items():
+            cols[f"conc_{d}"] = np.repeat(v, n)
+        return pd.DataFrame(cols)
 
 
 def _cohort_constants(patients: Sequence[Patient]) -> tuple[phys.Constants, dict]:
@@ -296,127 +502,98 @@ def _cohort_constants(patients: Sequence[Patient]) -> tuple[phys.Constants, dict
     return phys.derive(p, age=age, bmi=bmi), p
 
 
-def _newton_equilibrium(c: phys.Constants, n: int, *, tol: float = 1e-9, max_iter: int = 30):
-    """Untreated steady state of every man (circadian rhythm averaged out) by batched Newton.
-
-    Returns the states and a mask of the men whose iteration converged.
-    """
-    c0 = phys.Constants({**c.c, "circ_amp": 0.0})
-    none = phys.Effects({})
-    x = phys.steady_state_guess(c, n)
-    active = [i for i, name in enumerate(phys.STATES) if name != "gnrh_portal"]
-    m = len(active)
-    scale = np.maximum(np.abs(x[active]), 1e-6)
-    done = np.zeros(n, dtype=bool)
-    for _ in range(max_iter):
-        f = phys.rhs(0.0, x, c0, none)[active]
-        resid = np.max(np.abs(f) / scale, axis=0)
-        done = np.isfinite(resid) & (resid < tol)
-        if done.all():
-            break
-        jac = np.empty((n, m, m))
-        for j, sj in enumerate(active):
-            eps = 1e-7 * np.maximum(np.abs(x[sj]), 1e-4)
-            xp = x.copy()
-            xp[sj] += eps
-            jac[:, :, j] = ((phys.rhs(0.0, xp, c0, none)[active] - f) / eps).T
-        try:
-            dx = np.linalg.solve(jac, -f.T[..., None])[..., 0].T
-        except np.linalg.LinAlgError:
-            dx = np.zeros_like(f)
-            for i in range(n):
-                try:
-                    dx[:, i] = np.linalg.solve(jac[i], -f[:, i])
-                except np.linalg.LinAlgError:
-                    dx[:, i] = np.nan
-        dx[:, done] = 0.0
-        x_new = x.copy()
-        x_new[active] = x[active] + dx
-        # stay in the physical domain: never cross zero in one step
-        x_new[active] = np.where(x_new[active] < 0.0, 0.5 * x[active], x_new[active])
-        x = np.where(np.isfinite(x_new), x_new, x)
-    return x, done
-
-
 def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequence[str] | None = None, *,
                     days: float, sample_days: Sequence[float] | None = None, dt_max: float = DT_MAX_H,
-                    progress: bool = False) -> CohortResult:
-    """Simulate many men together (averaged mode) on the batched engine.
+                    observables: Sequence[str] | None = None, progress: bool = False,
+                    chunk: int = 8192) -> CohortResult:
+    """Simulate many men together (averaged mode) on the compiled engine.
 
-    Every man starts at his own untreated steady state; all share ``regimen``.  Samples are at
-    08:00 of each day in ``sample_days`` (default: every day 0..days).  A man whose integration
-    fails is reported in ``status``/``message``; the others are unaffected.  Patients with a
-    treatment history are simulated one by one with :func:`simulate`.
+    Every man starts at his own untreated steady state, goes through the treatment history the
+    cohort shares (if any), and then all take ``regimen``.  Samples are at 08:00 of each day in
+    ``sample_days`` (default: every day 0..days); ``observables`` keeps only those canonical
+    observables (default: all).  Men are run in chunks of ``chunk`` (memory), each chunk in
+    parallel over the machine's cores.  A man whose integration fails is reported in
+    ``status``/``message``; the others are unaffected, and adding men never changes the others.
     """
     patients = list(patients)
     if not patients:
         raise InputError("patients", "an empty cohort; allowed: one or more patients")
-    for pt in patients:
-        if pt.history:
-            raise InputError("history", f"patient '{pt.name}' has a treatment history; allowed in a cohort: none "
-                                        "(simulate him with simulate())")
+    histories = {tuple(pt.history) for pt in patients}
+    if len(histories) > 1:
+        raise InputError("history", "the men of a cohort have different treatment histories; allowed: one shared "
+                                    "history (or none)")
     days = check_days(days)
+    keep = list(phys.OBS) if observables is None else list(observables)
+    for k in keep:
+        if k not in phys.OBS:
+            raise InputError("observables", f"unknown observable '{k}'; allowed: {', '.join(phys.OBS)}")
+    if sample_days is None:
+        sample_days = np.arange(0, int(math.floor(days)) + 1)
+    sample_days = np.asarray(sorted(set(float(d) for d in sample_days)), dtype=float)
+    if sample_days.size == 0 or sample_days.min() < 0 or sample_days.max() > days:
+        raise InputError("sample_days", f"allowed: days between 0 and {days:g}")
     reg = _as_regimen(regimen)
+    history = _history(patients[0])
     n = len(patients)
     c, p = _cohort_constants(patients)
-    model = _assemble(c, p, reg.drugs)
-    n_phys = model.n_phys
-
-    def fun(t, x, u):
-        y = np.concatenate([x, u]) if u.size else x
-        return phys.rhs(t, x, model.c, model.effects(y), False)
-
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn(f"{n} men"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-        bar.start()
-        task = bar.add_task("cohort", total=1.0)
+    drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
+    model = _assemble(c, p, sorted(drugs))
+    t_out = sample_days * 24.0 + SAMPLE_HOUR
+    jumps = model.jumps(reg, float(t_out[-1]))
+    rows = [phys.OBS.index(k) for k in keep]
+    values = {k: np.empty((len(t_out), n), dtype=np.float32) for k in keep}
+    status = np.full(n, "ok", dtype=object)
+    messages = ["ok"] * n
+    per_patient_pd = any(np.ndim(v) > 0 for k, v in p.items() if k not in parameters.names(patient=True))
+    if per_patient_pd:  # drug effects differ by man: keep the chunk's effect table near 200 MB
+        n_steps = max(1, int(t_out[-1] / dt_max) + 2 * len(jumps))
+        chunk = max(16, min(chunk, int(2e8 / (n_steps * 3 * len(phys.EFFECTS) * 8))))
+    conc: dict = {}
+    bar = _Bar(n, progress)
     try:
-        x0, converged = _newton_equilibrium(c, n)
-        u0 = np.zeros((model.n - n_phys, n))
-        lock = integrate_batch(fun, x0, u0, model.k_block, [72.0], dt_max=dt_max)
-        x0 = lock.x[-1]
-        if sample_days is None:
-            sample_days = np.arange(0, int(math.floor(days)) + 1)
-        sample_days = np.asarray(sorted(set(float(d) for d in sample_days)), dtype=float)
-        if sample_days.size == 0 or sample_days.min() < 0 or sample_days.max() > days:
-            raise InputError("sample_days", f"allowed: days between 0 and {days:g}")
-        t_out = sample_days * 24.0 + SAMPLE_HOUR
-        jumps = [Jump(j.time_h, j.index - n_phys, j.amount) for j in model.jumps(reg, float(t_out[-1]))]
-        res = integrate_batch(fun, x0, u0, model.k_block, t_out, jumps, dt_max=dt_max,
-                              progress=(lambda f: bar.update(task, completed=f)) if bar else None)
+        for lo in range(0, n, chunk):
+            sel = np.zeros(n, dtype=bool)
+            sel[lo:lo + chunk] = True
+            sub = _sub_model(model, sel, n) if n > chunk else model
+            m = int(sel.sum())
+            x0, u0, ok0, trouble = _history_state(sub, history, m)
+            run = _engine(sub, x0, u0, 0.0, t_out, jumps, dt_max=dt_max, dtype=np.float32)
+            for k, r in zip(keep, rows):
+                values[k][:, lo:lo + m] = run.obs[r]
+            conc = run.conc
+            for i in range(m):
+                if not ok0[i]:
+                    status[lo + i], messages[lo + i] = "failed", trouble
+                    for k in keep:
+                        values[k][:, lo + i] = np.nan
+                elif np.isfinite(run.failed_at[i]):
+                    status[lo + i], messages[lo + i] = "failed", f"non-finite state at hour {run.failed_at[i]:g}"
+            bar.advance(m)
     finally:
-        if bar is not None:
-            bar.stop()
-    ok = res.ok & converged
-    status = np.where(ok, "ok", "failed")
-    messages = tuple("ok" if o else ("no untreated steady state" if not cv else f"non-finite state at hour {fa:g}")
-                     for o, cv, fa in zip(ok, converged, res.failed_at_h))
-    frame = _cohort_frame(model, t_out, res.x, res.u, [pt.name for pt in patients])
+        bar.stop()
     provenance = {"package": "hpgsim", "version": __version__, "n": n, "regimen": str(reg), "days": days,
-                  "mode": "averaged", "engine": f"batched RK4 + exact PK, dt <= {dt_max:g} h"}
-    return CohortResult(status=status, message=messages, frame=frame, provenance=provenance)
+                  "mode": "averaged", "history": [list(h) for h in patients[0].history],
+                  "engine": f"compiled ETDRK4 + exact PK, dt <= {dt_max:g} h"}
+    return CohortResult(status=np.asarray(status, dtype=str), message=tuple(messages), days=sample_days,
+                        values=values, names=tuple(pt.name for pt in patients), conc=conc, provenance=provenance)
 
 
-def _cohort_frame(model: _Model, t_out, xs, us, names) -> pd.DataFrame:
-    n_out, _, n = xs.shape
-    cols: dict[str, object] = {"patient": np.tile(np.arange(n), n_out), "name": np.tile(np.asarray(names), n_out),
-                               "day": np.repeat(t_out / 24.0, n)}
-    obs_parts = {k: [] for k in OBSERVABLES}
-    conc_parts = {m.drug: [] for m in model.pk}
-    for i in range(n_out):
-        y = np.concatenate([xs[i], us[i]]) if us.shape[1] else xs[i]
-        eff = model.effects(y)
-        obs = phys.observables(t_out[i], xs[i], model.c, eff)
-        for k in OBSERVABLES:
-            obs_parts[k].append(np.broadcast_to(np.asarray(obs[k], dtype=float), (n,)))
-        conc = model.concentrations(y)
-        for m in model.pk:
-            conc_parts[m.drug].append(sum(np.broadcast_to(np.asarray(conc[nm], dtype=float), (n,)) for nm in m.conc))
-    for k, parts in obs_parts.items():
-        cols[k] = np.concatenate(parts)
-    for d, parts in conc_parts.items():
-        cols[f"conc_{d}"] = np.concatenate(parts)
-    return pd.DataFrame(cols)
+class _Bar:
+    """A rich progress bar over men done, with the time left (silent when not wanted)."""
+
+    def __init__(self, total: int, show: bool):
+        self.bar = None
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("men"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            self.bar.start()
+            self.task = self.bar.add_task("cohort", total=total)
+
+    def advance(self, k: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, k)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

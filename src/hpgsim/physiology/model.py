@@ -241,6 +241,10 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["a_itt"], c["a_fsh"] = p["sperm_support_itt_alone"], p["sperm_support_fsh_alone"]
     c["sp_itt_k"], c["sp_itt_n"] = p["sperm_itt_k"], p["sperm_itt_hill"]
     c["sp_fsh_k"], c["sp_fsh_n"] = p["sperm_fsh_k"], p["sperm_fsh_hill"]
+    c["l50_n"] = c["l50"] ** c["lhill"]
+    c["rdes_k_n"] = c["rdes_k"] ** c["rdes_n"]
+    c["sp_itt_k_n"] = c["sp_itt_k"] ** c["sp_itt_n"]
+    c["sp_fsh_k_n"] = c["sp_fsh_k"] ** c["sp_fsh_n"]
     c["support_ref"] = float(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}))
     c["germ_ref"] = np.array([q**i for i in range(N_GERM)])
     c["germ_ref_mean"] = float(c["germ_ref"].mean())
@@ -270,6 +274,8 @@ KEYS: tuple[str, ...] = (
     "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
     "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
+    # half-saturation constants raised to their Hill exponents (one power less per evaluation)
+    "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n",
 )
 S = namedtuple("S", STATES)(*range(len(STATES)))
 K = namedtuple("K", KEYS)(*range(len(KEYS)))
@@ -297,6 +303,17 @@ def _hill_core(x, k, n):
     return xn / (k**n + xn)
 
 
+def _pow(x, n):
+    """``x ** n`` (the compiled engine substitutes multiplications for the integer and half-integer exponents)."""
+    return x**n
+
+
+def _hill_kn(x, kn, n):
+    """Hill function with the half-saturation constant already raised to ``n``."""
+    xn = _pow(np.maximum(x, 0.0), n)
+    return xn / (kn + xn)
+
+
 def _free_t_core(t, shbg, alb_n, k_bind):
     """Vermeulen free T (nmol/L) from total T and SHBG (nmol/L): the positive root, without branches."""
     tt = np.maximum(t, 0.0) * 1e-9
@@ -307,19 +324,21 @@ def _free_t_core(t, shbg, alb_n, k_bind):
 
 
 def _signals_core(time_h, y, k, e):
-    """Serum T, SHBG, free T, aromatase left, LH-receptor stimulation, Leydig T production (nmol/h), E2 (nmol/L), estrogen signal."""
+    """Serum T, SHBG, free T, aromatase left, LH-receptor stimulation and its Leydig Hill term, Leydig T
+    production (nmol/h), E2 (nmol/L), estrogen signal."""
     t = np.maximum(y[S.t], 0.0)
     shbg = np.maximum(y[S.shbg], 0.0)
     ft = _free_t_core(t, shbg, k[K.alb_n], k[K.k_bind])
     arom = 1.0 - e[E.aromatase_inhibition]
     stim = np.maximum(y[S.lh], 0.0) + e[E.exogenous_lh] + e[E.lh_activity]
     circ = 1.0 + k[K.circ_amp] * np.cos(k[K.omega] * (time_h - k[K.circ_phase]))
+    h_stim = _hill_kn(stim, k[K.l50_n], k[K.lhill])
     p_t = np.maximum(k[K.leydig_basal] * k[K.leydig_scale] * y[S.leydig_resp] * y[S.leydig_trophic]
-                     * (1.0 + k[K.lmax] * _hill_core(stim, k[K.l50], k[K.lhill])) * circ, 0.0)
+                     * (1.0 + k[K.lmax] * h_stim) * circ, 0.0)
     e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
     e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
              / (1.0 + k[K.local_arom]) + e[E.er_agonism])
-    return t, shbg, ft, arom, stim, p_t, e2, e_sig
+    return t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig
 
 
 def _generator_core(s_hyp, k):
@@ -328,18 +347,18 @@ def _generator_core(s_hyp, k):
     Near the reference it barely moves; at supraphysiological androgen/estrogen exposure it shuts
     the generator down (fewer and smaller pulses).
     """
-    return k[K.gen_norm] / (1.0 + (np.maximum(s_hyp, 0.0) / k[K.gen_k]) ** k[K.gen_n])
+    return k[K.gen_norm] / (1.0 + _pow(np.maximum(s_hyp, 0.0) / k[K.gen_k], k[K.gen_n]))
 
 
-def _frequency_core(ft, e_sig, s_hyp, k):
-    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity."""
-    return (k[K.f_max] * k[K.cort] * _generator_core(s_hyp, k)
+def _frequency_core(ft, e_sig, gen, k):
+    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity ``gen``."""
+    return (k[K.f_max] * k[K.cort] * gen
             / (1.0 + k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig))
 
 
 def _support_core(itt_rel, fsh, k):
-    g = _hill_core(itt_rel, k[K.sp_itt_k], k[K.sp_itt_n])
-    h = _hill_core(fsh, k[K.sp_fsh_k], k[K.sp_fsh_n])
+    g = _hill_kn(itt_rel, k[K.sp_itt_k_n], k[K.sp_itt_n])
+    h = _hill_kn(fsh, k[K.sp_fsh_k_n], k[K.sp_fsh_n])
     return k[K.a_itt] * g + k[K.a_fsh] * h + (1.0 - k[K.a_itt] - k[K.a_fsh]) * g * h
 
 
@@ -349,12 +368,12 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     ``lam[i]`` (1/h) is the rate at which state i relaxes on its own (the diagonal of the
     Jacobian where it is simple, 0 elsewhere): the exponential integrator treats that part exactly.
     """
-    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
     lh, fsh_endo = np.maximum(y[S.lh], 0.0), np.maximum(y[S.fsh], 0.0)
     r, occ_f = y[S.gnrhr], np.maximum(y[S.gnrh_occ_filtered], 0.0)
     s_hyp = y[S.steroid_hyp]
-    freq = _frequency_core(ft, e_sig, s_hyp, k)
     gen = _generator_core(s_hyp, k)
+    freq = _frequency_core(ft, e_sig, gen, k)
     g = np.maximum(y[S.gnrh_portal], 0.0)
     occ_pulse = g / (1.0 + g)
     occ_avg = np.minimum(freq * np.log1p(k[K.m] * gen) / k[K.k_g], 1.0)
@@ -370,10 +389,10 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     k_release = k[K.k_rel] * (k[K.basal] + sig_fast)
     rel_lh = k_release * np.maximum(y[S.lh_pool], 0.0)
     ib = np.maximum(y[S.inhibin_b], 0.0)
-    ib_fb = 1.0 / (1.0 + (ib / k[K.ib_k]) ** k[K.ib_n])
+    ib_fb = 1.0 / (1.0 + _pow(ib / k[K.ib_k], k[K.ib_n]))
     syn_fsh = (k[K.syn_fsh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sf])) * ib_fb
                / (1.0 + k[K.y_f] * e_sig))
-    des = k[K.k_rdes] * _hill_core(occ_f, k[K.rdes_k], k[K.rdes_n])
+    des = k[K.k_rdes] * _hill_kn(occ_f, k[K.rdes_k_n], k[K.rdes_n])
     # ---------------- testis: ITT, inhibin B, spermatogenesis
     itt_target = t + p_t / k[K.cl_testis]
     fsh_tot = fsh_endo + e[E.exogenous_fsh]
@@ -413,10 +432,9 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.shbg] = k[K.k_shbg]
     dy[S.inhibin_b] = k[K.k_ib] * (ib_target - ib)
     lam[S.inhibin_b] = k[K.k_ib]
-    des_l = k[K.k_ldes] * _hill_core(stim, k[K.ldes_k], 2.0)
+    des_l = k[K.k_ldes] * stim * stim / (k[K.ldes_k] * k[K.ldes_k] + stim * stim)
     dy[S.leydig_resp] = k[K.k_lrec] * (1.0 - y[S.leydig_resp]) - des_l * y[S.leydig_resp]
     lam[S.leydig_resp] = k[K.k_lrec] + des_l
-    h_stim = _hill_core(stim, k[K.l50], k[K.lhill])
     z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
     dy[S.leydig_trophic] = k[K.k_z] * (z_target - y[S.leydig_trophic])
     lam[S.leydig_trophic] = k[K.k_z]
@@ -437,7 +455,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
 
 def observables_core(time_h, y, k, e, out):
     """Write the canonical observables (OBS order, clinical units) into ``out``."""
-    t, shbg, ft, arom, stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
     tsc = k[K.tsc_ref] * np.maximum(y[S.epi0 + N_EPI - 1], 0.0) / k[K.epi_ref]
     total_t = t * NGDL_PER_NMOLL_T
     e2_pg = e2 * PGML_PER_NMOLL_E2
@@ -466,7 +484,7 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
     """Time derivative of the physiology states (``y`` of shape (n_states,) or (n_states, n))."""
     k, e = _packed(c, eff)
     y = np.asarray(y, dtype=float)
-    dy = np.empty(np.broadcast_shapes(y.shape, (len(STATES),) + np.shape(k)[1:]))
+    dy = np.empty((len(STATES),) + np.broadcast_shapes(y.shape[1:], np.shape(k)[1:], np.shape(e)[1:]))
     lam = np.empty_like(dy)
     rhs_core(np.asarray(time_h, dtype=float), y, k, e, 1.0 if pulsatile else 0.0, dy, lam)
     return dy
@@ -475,8 +493,8 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
 def pulse_frequency(time_h, y, c: Constants, eff: Effects):
     """Current GnRH pulse frequency (1/h) - used by the pulsatile mode to time the next pulse."""
     k, e = _packed(c, eff)
-    _, _, ft, _, _, _, _, e_sig = _signals_core(time_h, y, k, e)
-    return _frequency_core(ft, e_sig, y[S.steroid_hyp], k)
+    _, _, ft, _, _, _, _, _, e_sig = _signals_core(time_h, y, k, e)
+    return _frequency_core(ft, e_sig, _generator_core(y[S.steroid_hyp], k), k)
 
 
 def pulse_mass(y, c: Constants):
