@@ -17,7 +17,7 @@ COMPARED = ("total_testosterone", "lh", "fsh", "estradiol", "sperm_concentration
 def _run(xml: str, days: int, columns) -> dict:
     """The exported model in libRoadRunner at simulate's samples (08:00 daily), tight tolerances."""
     rr = roadrunner.RoadRunner(xml)
-    rr.integrator.relative_tolerance = 1e-8
+    rr.integrator.relative_tolerance = 1e-9
     rr.integrator.absolute_tolerance = 1e-12  # states as small as 1e-5 (germ cells of a man without GnRH)
     rr.timeCourseSelections = ["time", *columns]
     times = np.concatenate([[0.0], 8.0 + 24.0 * np.arange(days + 1)])

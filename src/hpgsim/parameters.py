@@ -212,9 +212,6 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="itt_serum_ratio", value=1174.0 / 14.1, unit="1", group="testis",
       description="intratesticular / serum T at reference",
       source="Coviello 2005 JCEM: ITT 1174 nmol/L vs serum 14.1 nmol/L (" + PB + " A5)"),
-    P(name="itt_turnover", value=20.0, unit="1/day", group="testis",
-      description="turnover rate of the testicular T pool",
-      source="Oettel review: testicular T pool turns over >= 20 times a day (" + PB + " A2)"),
     # ------------------------------------------------------------------ aromatase / estradiol
     P(name="aromatase_activity", value=1.0, unit="1", group="aromatase", patient=True, lower=0.1, upper=5.0, cv=0.3,
       description="aromatase activity relative to the reference man at the same fat mass",
@@ -487,6 +484,36 @@ _ROWS: tuple[Parameter, ...] = (
       description="testosterone mass fraction of the cypionate ester", source="molar masses 288.42 / 412.61 g/mol"),
     P(name="t_undecanoate_t_fraction", value=631.5 / 1000.0, unit="1", group="drug:testosterone",
       description="testosterone mass fraction of the undecanoate ester", source="Nebido SmPC: 1000 mg TU = 631.5 mg T"),
+    # ---------------------------------------------------------------- observation model (calibration)
+    # log-scale SD of one morning measurement around the man's true level: within-subject biological
+    # variation with the assay's own variation
+    P(name="lab_cv_total_testosterone", value=0.16, unit="1", group="observation",
+      description="within-subject variation of one morning total T",
+      source="CVI 16% (Bayesian model), Guldhaug NA et al., within-subject biological variation of endocrine biomarkers (30 healthy volunteers sampled weekly for 10 weeks)"),
+    P(name="lab_cv_free_testosterone", value=0.16, unit="1", group="observation",
+      description="within-subject variation of free T (calculated from total T and SHBG, dominated by total T)",
+      source="as total T (Guldhaug et al. CVI 16%); SHBG adds 7.4% in quadrature at most"),
+    P(name="lab_cv_lh", value=0.26, unit="1", group="observation", description="within-subject variation of LH in men",
+      source="CVI 26% in men, Guldhaug et al. (as total T)"),
+    P(name="lab_cv_fsh", value=0.08, unit="1", group="observation", description="within-subject variation of FSH in men",
+      source="CVI 8% in men, Guldhaug et al. (as total T)"),
+    P(name="lab_cv_estradiol", value=0.14, unit="1", group="observation", description="within-subject variation of E2 in men",
+      source="CVI 14% in men, Guldhaug et al. (as total T)"),
+    P(name="lab_cv_shbg", value=0.074, unit="1", group="observation", description="within-subject variation of SHBG",
+      source="CVI 7.4%, Guldhaug et al. (as total T)"),
+    P(name="lab_cv_inhibin_b", value=0.10, unit="1", group="observation", description="within-subject variation of inhibin B",
+      source="Andersson AM et al. J Clin Endocrinol Metab 2003;88:932 (monthly samples over 17 months: 10%, assay included)"),
+    P(name="lab_cv_sperm_concentration", value=0.46, unit="1", group="observation",
+      description="within-subject variation of sperm concentration between ejaculates",
+      source="CVw 45.8% in normal donors, Keel BA. Fertil Steril 2006;85:128"),
+    P(name="lab_cv_total_sperm_count", value=0.55, unit="1", group="observation",
+      description="within-subject variation of total sperm count", source="CV 0.55 (36 normal men, 220 ejaculates), Schwartz D et al. J Reprod Fertil 1979;57(2)"),
+    P(name="lab_cv_total_motile_count", value=0.73, unit="1", group="observation",
+      description="within-subject variation of total motile count",
+      source="CVw 0.73 in men of infertile couples (436 men x 5 ejaculates): Within-subject variation of seminal parameters in men with infertile marriages (IUI programme study)"),
+    P(name="calibration_prior_log_sd", value=1.0, unit="1", group="observation",
+      description="log-scale SD of the prior of each fitted patient parameter around its phenotype's value",
+      source="modelling choice, weakly informative (x/e 2.7 at one SD); checked by the calibration coverage test (benchmarks/calibration.py)"),
 
 )
 

@@ -22,7 +22,7 @@ from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.physiology import model as phys
 from hpgsim.regimen import Regimen
-from hpgsim.solvers.kernel import DT_MAX_H, run_kernel, step_plan
+from hpgsim.solvers.kernel import DT_MAX_H, run_kernel, run_newton, step_plan
 from hpgsim.solvers.piecewise import Jump, integrate
 
 __all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES"]
@@ -239,41 +239,17 @@ def _effects_array(model: _Model, u: np.ndarray) -> np.ndarray:
 
 
 def _newton_equilibrium(c: phys.Constants, n: int, *, tol: float = 1e-9, max_iter: int = 30):
-    """Untreated steady state of every man (circadian rhythm averaged out) by batched Newton.
+    """Untreated steady state of every man (circadian rhythm averaged out) by compiled Newton, per man.
 
     Returns the states (n_states, n) and a mask of the men whose iteration converged.
     """
     c0 = phys.Constants({**c.c, "circ_amp": 0.0})
-    none = phys.Effects({})
-    x = phys.steady_state_guess(c, n)
+    guess = phys.steady_state_guess(c, n)
     active = [i for i, name in enumerate(phys.STATES) if name != "gnrh_portal"]
-    m = len(active)
-    scale = np.maximum(np.abs(x[active]), 1e-6)
-    done = np.zeros(n, dtype=bool)
-    for _ in range(max_iter):
-        f = phys.rhs(0.0, x, c0, none)[active]
-        resid = np.max(np.abs(f) / scale, axis=0)
-        done = np.isfinite(resid) & (resid < tol)
-        if done.all():
-            break
-        jac = np.empty((n, m, m))
-        for j, sj in enumerate(active):
-            eps = 1e-7 * np.maximum(np.abs(x[sj]), 1e-4)
-            xp = x.copy()
-            xp[sj] += eps
-            jac[:, :, j] = ((phys.rhs(0.0, xp, c0, none)[active] - f) / eps).T
-        with np.errstate(all="ignore"):
-            bad = ~np.isfinite(np.linalg.cond(jac)) if n <= 64 else np.zeros(n, dtype=bool)
-            jac[bad] = np.eye(m)
-            dx = np.linalg.solve(jac, -f.T[..., None])[..., 0].T
-        dx[:, done | bad] = 0.0
-        x_new = x.copy()
-        x_new[active] = x[active] + dx
-        # stay in the physical domain: never cross zero in one step
-        x_new[active] = np.where(x_new[active] < 0.0, 0.5 * x[active], x_new[active])
-        x = np.where(np.isfinite(x_new), x_new, x)
+    x, done = run_newton(guess, c0.packed.reshape(len(phys.KEYS), -1), np.zeros(len(phys.EFFECTS)), active,
+                         tol=tol, max_iter=max_iter)
     # a state whose steady state is 0 (e.g. GnRH occupancy without GnRH) ends at exactly 0, not at 1e-23
-    x[np.abs(x) < 1e-12 * np.abs(phys.steady_state_guess(c, n))] = 0.0
+    x[np.abs(x) < 1e-12 * np.abs(guess)] = 0.0
     return x, done
 
 
@@ -492,10 +468,12 @@ class CohortResult:
 
 
 def _cohort_constants(patients: Sequence[Patient]) -> tuple[phys.Constants, dict]:
-    tables = [pt.parameter_values() for pt in patients]
-    p: dict[str, object] = {}
-    for k in tables[0]:
-        vals = np.array([t[k] for t in tables], dtype=float)
+    """The parameter table with each man's overrides: an array over men where they differ, a number where not."""
+    p: dict[str, object] = parameters.values()
+    varied = sorted({k for pt in patients for k in pt.overrides})
+    for k in varied:
+        default = p[k]
+        vals = np.fromiter((pt.overrides.get(k, default) for pt in patients), dtype=float, count=len(patients))
         p[k] = float(vals[0]) if np.all(vals == vals[0]) else vals
     age = np.array([pt.age for pt in patients], dtype=float)
     bmi = np.array([pt.bmi for pt in patients], dtype=float)

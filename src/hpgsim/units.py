@@ -32,7 +32,9 @@ def ureg():
 
 _ALIASES = {"M/mL": "M_cells/mL", "M": "M_cells", "mIU/mL": "mIU/mL", "ng/dl": "ng/dL", "pg/ml": "pg/mL",
             "nmol/l": "nmol/L", "pmol/l": "pmol/L", "iu/l": "IU/L", "miu/ml": "mIU/mL", "g/dl": "g/dL", "g/l": "g/L",
-            "ug": "ug", "mcg": "ug", "µg": "ug", "million/mL": "M_cells/mL"}
+            "ug": "ug", "mcg": "ug", "µg": "ug", "million/mL": "M_cells/mL",
+            # lab-report spellings: hormone 'U' is IU (pint's U is the enzyme unit); counts in millions
+            "u/l": "IU/L", "mu/ml": "mIU/mL", "million/ml": "M_cells/mL", "10^6/ml": "M_cells/mL", "million": "M_cells"}
 
 
 def _q(unit: str) -> str:

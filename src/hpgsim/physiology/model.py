@@ -1,6 +1,6 @@
 """The averaged/pulsatile HPG model: state layout, derived constants, right-hand side, observables.
 
-Time is in hours. Concentrations inside the model: LH and FSH IU/L, T and ITT nmol/L, E2 nmol/L
+Time is in hours. Concentrations inside the model: LH and FSH IU/L, T and ITT nmol/L (ITT algebraic), E2 nmol/L
 (algebraic), SHBG nmol/L, inhibin B pg/mL; germ-cell and epididymal stages are contents relative
 to the reference man's first stage.
 
@@ -20,7 +20,9 @@ Layers (DESIGN section 3):
 * testis - Leydig T production ``b (1 + Lmax H(LH + hCG-equivalent))`` (Tornoe 2007) scaled by
   Leydig capacity, age, desensitisation ``D``, an LH-dependent trophic state ``Z`` (Leydig atrophy
   over weeks without LH, the slow part of recovery after testosterone therapy) and the circadian
-  rhythm; intratesticular T;
+  rhythm; intratesticular T at quasi-steady state, ``ITT = T + P_T / CL_testis`` (the testicular
+  T pool turns over at least 20 times a day, Oettel review, parameter book A2: far faster than any
+  forcing of the averaged mode);
   inhibin B from Sertoli cells driven by FSH and germ cells; spermatogenesis as a delay chain
   fed by FSH and ITT support with hormone-withdrawal germ-cell loss, then epididymal transit.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
@@ -59,7 +61,6 @@ STATES: tuple[str, ...] = (
     "lh",  # serum LH, IU/L
     "fsh",  # serum endogenous FSH, IU/L
     "t",  # serum total testosterone, nmol/L
-    "itt",  # intratesticular testosterone, nmol/L
     "shbg",  # nmol/L
     "inhibin_b",  # pg/mL
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
@@ -162,7 +163,6 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["ldes_k"] = p["leydig_desens_k"]
     c["k_lrec"] = ln2 / p["leydig_recovery_half_life"]
     # --- intratesticular T
-    c["k_itt"] = p["itt_turnover"] / 24.0
     c["cl_testis"] = pt_ref / (t_mean_ref * (p["itt_serum_ratio"] - 1.0))
     c["itt_ref"] = t_mean_ref * p["itt_serum_ratio"]
     # --- binding
@@ -267,7 +267,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
 
 KEYS: tuple[str, ...] = (
     "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
-    "leydig_scale", "h_ref", "z_k", "k_z", "k_ldes", "ldes_k", "k_lrec", "k_itt", "cl_testis", "itt_ref",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_ldes", "ldes_k", "k_lrec", "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g",
     "m", "k_f", "k_rrec", "k_rdes", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh", "basal", "k_sl", "y_l",
@@ -394,9 +394,9 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
                / (1.0 + k[K.y_f] * e_sig))
     des = k[K.k_rdes] * _hill_kn(occ_f, k[K.rdes_k_n], k[K.rdes_n])
     # ---------------- testis: ITT, inhibin B, spermatogenesis
-    itt_target = t + p_t / k[K.cl_testis]
+    itt = t + p_t / k[K.cl_testis]  # quasi-steady state: the testicular pool turns over >= 20 times a day
     fsh_tot = fsh_endo + e[E.exogenous_fsh]
-    itt_rel = np.maximum(y[S.itt], 0.0) / k[K.itt_ref]
+    itt_rel = np.maximum(itt, 0.0) / k[K.itt_ref]
     support = k[K.sertoli] * _support_core(itt_rel, fsh_tot, k) / k[K.support_ref]
     germ_sum = y[S.germ0] * 0.0
     for i in range(N_GERM):
@@ -425,8 +425,6 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.fsh] = k[K.ke_fsh]
     dy[S.t] = (p_t + e[E.t_input]) / k[K.v_t] - k[K.k_t] * t
     lam[S.t] = k[K.k_t]
-    dy[S.itt] = k[K.k_itt] * (itt_target - y[S.itt])
-    lam[S.itt] = k[K.k_itt]
     shbg_target = k[K.shbg_target] * (np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp])
     dy[S.shbg] = k[K.k_shbg] * (np.minimum(np.maximum(shbg_target, 2.0), 300.0) - shbg)
     lam[S.shbg] = k[K.k_shbg]
@@ -468,7 +466,7 @@ def observables_core(time_h, y, k, e, out):
     out[5] = e2_pg
     out[6] = shbg
     out[7] = np.maximum(y[S.inhibin_b], 0.0)
-    out[8] = np.maximum(y[S.itt], 0.0)
+    out[8] = np.maximum(t + p_t / k[K.cl_testis], 0.0)
     out[9] = tsc / k[K.semen_volume]
     out[10] = tsc
     out[11] = tsc * k[K.motility]
@@ -525,7 +523,6 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["lh_pool"]] = y[IDX["lh"]] * cc["ke_lh"] / (cc["k_rel"] * (cc["basal"] + 1.0))
     y[IDX["fsh"]] = cc["syn_fsh"] / cc["ke_fsh"]
     y[IDX["t"]] = cc["t_ref"]
-    y[IDX["itt"]] = cc["itt_ref"]
     y[IDX["shbg"]] = cc["shbg_target"]
     y[IDX["inhibin_b"]] = cc["ib_scale"]
     y[IDX["leydig_resp"]] = 1.0

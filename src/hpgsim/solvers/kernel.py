@@ -39,7 +39,7 @@ import numpy as np
 from hpgsim.physiology import model as phys
 from hpgsim.physiology.model import observables_core, rhs_core
 
-__all__ = ["run_kernel", "compiled", "step_plan", "DT_MAX_H"]
+__all__ = ["run_kernel", "run_newton", "compiled", "step_plan", "DT_MAX_H"]
 
 _LOCK = threading.Lock()
 _COMPILED: dict[str, object] = {}
@@ -86,6 +86,8 @@ def compiled():
         kg["_phis"] = numba.njit(cache=cache)(types.FunctionType(_phis.__code__, kg, "_phis"))
         kg["numba_prange"] = numba.prange
         kern = numba.njit(cache=cache, parallel=True)(types.FunctionType(_kernel.__code__, kg, "_kernel"))
+        kg["_solve"] = numba.njit(cache=cache)(types.FunctionType(_solve.__code__, kg, "_solve"))
+        _COMPILED["newton"] = numba.njit(cache=cache, parallel=True)(types.FunctionType(_newton.__code__, kg, "_newton"))
         _COMPILED["kernel"] = kern
         return kern
 
@@ -235,6 +237,107 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
         else:
             for i in range(n_s):
                 x_end[i, p] = y[i]
+
+
+def _solve(a, b, x):
+    """Solve ``a x = b`` by Gaussian elimination with partial pivoting (``a`` and ``b`` are overwritten).
+
+    Returns False when ``a`` is singular to working precision.
+    """
+    m = b.shape[0]
+    for c in range(m):
+        piv = c
+        for r in range(c + 1, m):
+            if abs(a[r, c]) > abs(a[piv, c]):
+                piv = r
+        if not abs(a[piv, c]) > 1e-300:
+            return False
+        if piv != c:
+            for j in range(m):
+                a[c, j], a[piv, j] = a[piv, j], a[c, j]
+            b[c], b[piv] = b[piv], b[c]
+        for r in range(c + 1, m):
+            f = a[r, c] / a[c, c]
+            if f != 0.0:
+                for j in range(c, m):
+                    a[r, j] -= f * a[c, j]
+                b[r] -= f * b[c]
+    for c in range(m - 1, -1, -1):
+        acc = b[c]
+        for j in range(c + 1, m):
+            acc -= a[c, j] * x[j]
+        x[c] = acc / a[c, c]
+    return True
+
+
+def _newton(x0, kc, e, active, tol, max_iter, x_out, done):
+    """Steady state of every man (columns of ``x0``, the start) by Newton's method on ``rhs_core``.
+
+    ``active``: the states solved for (the others keep their start values).  The Jacobian is by
+    forward differences; a step never takes a state below zero (it halves it instead).
+    """
+    n_s, n = x0.shape
+    m = active.shape[0]
+    own_k = 0 if kc.shape[1] == 1 else 1
+    for p in numba_prange(n):
+        k = kc[:, p * own_k].copy()
+        x = x0[:, p].copy()
+        scale = np.empty(m)
+        for i in range(m):
+            scale[i] = max(abs(x[active[i]]), 1e-6)
+        f = np.empty(n_s)
+        fp = np.empty(n_s)
+        lam = np.empty(n_s)
+        jac = np.empty((m, m))
+        rhs_v = np.empty(m)
+        dx = np.empty(m)
+        ok = False
+        for _ in range(max_iter):
+            rhs_core(0.0, x, k, e, 0.0, f, lam)
+            resid = 0.0
+            finite = True
+            for i in range(m):
+                v = abs(f[active[i]]) / scale[i]
+                if not np.isfinite(v):
+                    finite = False
+                resid = max(resid, v)
+            if finite and resid < tol:
+                ok = True
+                break
+            for j in range(m):
+                sj = active[j]
+                eps = 1e-7 * max(abs(x[sj]), 1e-4)
+                keep = x[sj]
+                x[sj] = keep + eps
+                rhs_core(0.0, x, k, e, 0.0, fp, lam)
+                x[sj] = keep
+                for i in range(m):
+                    jac[i, j] = (fp[active[i]] - f[active[i]]) / eps
+            for i in range(m):
+                rhs_v[i] = -f[active[i]]
+            if not _solve(jac, rhs_v, dx):
+                break
+            for i in range(m):
+                si = active[i]
+                v = x[si] + dx[i]
+                if v < 0.0:
+                    v = 0.5 * x[si]
+                if np.isfinite(v):
+                    x[si] = v
+        for i in range(n_s):
+            x_out[i, p] = x[i]
+        done[p] = ok
+
+
+def run_newton(x0, kc, e, active, *, tol: float = 1e-9, max_iter: int = 30):
+    """Steady states (n_states, n) and a converged mask, by the compiled Newton iteration."""
+    compiled()
+    newton = _COMPILED["newton"]
+    x_out = np.empty_like(x0)
+    done = np.zeros(x0.shape[1], dtype=np.bool_)
+    newton(np.ascontiguousarray(x0, dtype=float), np.ascontiguousarray(kc, dtype=float), np.asarray(e, dtype=float),
+           np.asarray(active, dtype=np.int64), float(tol), int(max_iter), x_out, done)
+    return x_out, done
 
 
 def numba_prange(n):  # replaced by numba.prange when compiled

@@ -1,0 +1,1 @@
+"""Clinical decision support: phenotype, protocols compared, titration and monitoring (research and education only)."""

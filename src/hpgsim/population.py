@@ -1,0 +1,142 @@
+"""Virtual populations: between-patient variability on the parameter table, and cohorts matched to a baseline.
+
+A virtual man's per-patient parameters are log-normal around the population's typical values
+(median = typical value, CV from the table's ``cv`` column; bounds of the table respected).  Each
+man has his own random stream (``SeedSequence(seed).spawn``), so adding men never changes the
+others.  Covariates (age, BMI) are drawn per man when a spread is given and carried on each
+:class:`~hpgsim.patient.Patient`.
+
+This is between-patient variability; the uncertainty of one man's fitted twin is parameter
+uncertainty (:mod:`hpgsim.calibrate`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from hpgsim import parameters
+from hpgsim.errors import InputError
+from hpgsim.patient import Patient, phenotype
+from hpgsim.simulate import simulate_cohort
+
+__all__ = ["VARIED", "virtual_population", "baseline", "match_baseline", "Matched", "BASELINE_PARAMETER"]
+
+VARIED: tuple[str, ...] = tuple(n for n in parameters.names(patient=True) if parameters.get(n).cv)
+# which typical value a published baseline observable sets (the one the observable depends on most directly)
+BASELINE_PARAMETER: Mapping[str, str] = {
+    "total_testosterone": "leydig_capacity",
+    "lh": "gnrh_drive",
+    "estradiol": "aromatase_activity",
+    "sperm_concentration": "sertoli_capacity",
+    "shbg": "shbg_production",
+    "free_testosterone": "shbg_production",
+    "fsh": "sertoli_capacity",
+    "inhibin_b": "sertoli_capacity",
+    "total_motile_count": "motility_fraction",
+    "total_sperm_count": "semen_volume",
+}
+
+
+def _bounded(name: str, v: float) -> float:
+    p = parameters.get(name)
+    lo = p.lower if p.lower is not None else -math.inf
+    hi = p.upper if p.upper is not None else math.inf
+    return float(min(max(v, lo), hi))
+
+
+def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonadal",
+                       typical: Mapping[str, float] | None = None, age: float | None = None, age_sd: float = 0.0,
+                       bmi: float | None = None, bmi_sd: float = 0.0, name: str = "man") -> list[Patient]:
+    """``n`` virtual men around ``base`` (a phenotype or a patient) with typical values ``typical``.
+
+    Age and BMI default to the base man's; with ``age_sd``/``bmi_sd`` they are drawn per man
+    (normal, clipped to the allowed ranges).  The treatment history of ``base`` is shared.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise InputError("n", f"{n!r} is not allowed; allowed: a whole number of men >= 1")
+    base = phenotype(base) if isinstance(base, str) else base
+    typ = {k: base.overrides.get(k, parameters.get(k).value) for k in VARIED}
+    for k, v in (typical or {}).items():
+        if k not in typ:
+            raise InputError("typical", f"'{k}' has no between-patient variability; allowed: {', '.join(VARIED)}")
+        typ[k] = float(v)
+    sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
+    a0 = base.age if age is None else float(age)
+    b0 = base.bmi if bmi is None else float(bmi)
+    fixed = {k: v for k, v in base.overrides.items() if k not in typ}
+    men = []
+    for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n)):
+        rng = np.random.default_rng(ss)
+        z = rng.standard_normal(len(VARIED) + 2)
+        over = dict(fixed)
+        for j, k in enumerate(VARIED):
+            over[k] = _bounded(k, typ[k] * math.exp(sig[k] * z[j]))
+        a = min(max(a0 + age_sd * z[-2], 18.0), 90.0)
+        b = min(max(b0 + bmi_sd * z[-1], 16.0), 60.0)
+        men.append(Patient(name=f"{name}{i}", age=a, bmi=b, overrides=over, history=base.history))
+    return men
+
+
+def baseline(men: Sequence[Patient], observables: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each man's morning (08:00) values of ``observables`` at the start (after any shared history)."""
+    res = simulate_cohort(men, None, days=1, sample_days=[0], observables=list(observables))
+    return {k: np.asarray(v[0], dtype=float) for k, v in res.values.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """A cohort built to match a published baseline: its typical values, men and achieved means."""
+
+    typical: Mapping[str, float]
+    men: tuple[Patient, ...]
+    target: Mapping[str, float]
+    achieved: Mapping[str, float]
+
+    @property
+    def worst_relative_error(self) -> float:
+        return max((abs(self.achieved[k] / v - 1.0) for k, v in self.target.items() if v), default=0.0)
+
+
+def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, base: Patient | str = "eugonadal",
+                   age: float | None = None, bmi: float | None = None, age_sd: float = 0.0,
+                   bmi_sd: float = 0.0) -> Matched:
+    """Calibrate the typical values so that the cohort's mean baseline equals ``target``.
+
+    ``target`` maps canonical observables to published baseline means (canonical units).  Each
+    observable moves the typical value of :data:`BASELINE_PARAMETER`; the fit is a least-squares
+    problem in log space over those values (the same men, i.e. the same random draws, throughout).
+    """
+    base = phenotype(base) if isinstance(base, str) else base
+    obs = [k for k in target if k in BASELINE_PARAMETER]
+    unknown = [k for k in target if k not in BASELINE_PARAMETER]
+    if unknown:
+        raise InputError("baseline", f"cannot match '{unknown[0]}'; allowed: {', '.join(BASELINE_PARAMETER)}")
+    names = list(dict.fromkeys(BASELINE_PARAMETER[k] for k in obs))
+    start = {k: base.overrides.get(k, parameters.get(k).value) for k in names}
+    x0 = np.log(np.maximum([start[k] for k in names], 1e-3))
+    lo = np.log([max(parameters.get(k).lower or 1e-4, 1e-4) for k in names])
+    hi = np.log([parameters.get(k).upper for k in names])
+    x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+    goal = np.array([target[k] for k in obs], dtype=float)
+
+    def men_at(x):
+        return virtual_population(n, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age, bmi=bmi,
+                                  age_sd=age_sd, bmi_sd=bmi_sd)
+
+    def means(x):
+        vals = baseline(men_at(x), obs)
+        return np.array([np.nanmean(vals[k]) for k in obs])
+
+    def resid(x):
+        return np.log(np.maximum(means(x), 1e-9)) - np.log(np.maximum(goal, 1e-9))
+
+    sol = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, xtol=1e-6, ftol=1e-8, max_nfev=60)
+    men = men_at(sol.x)
+    got = means(sol.x)
+    return Matched(typical=dict(zip(names, np.exp(sol.x).tolist())), men=tuple(men),
+                   target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())))

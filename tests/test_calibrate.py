@@ -1,0 +1,90 @@
+"""Calibration of a man's twin, virtual populations and cohorts matched to a published baseline."""
+
+import numpy as np
+import pytest
+
+from hpgsim.calibrate import DETECTION_FLOOR, FITTED, fit, predict
+from hpgsim.clinic.phenotype import classify
+from hpgsim.errors import InputError
+from hpgsim.labs import example_patient, parse_patient
+from hpgsim.patient import Patient, phenotype
+from hpgsim.population import baseline, match_baseline, virtual_population
+from hpgsim.trials.spec import load_spec
+
+LABS = ["total_testosterone", "free_testosterone", "lh", "fsh", "estradiol", "shbg", "inhibin_b", "sperm_concentration"]
+UNITS = {"total_testosterone": "ng/dL", "free_testosterone": "pg/mL", "lh": "IU/L", "fsh": "IU/L",
+         "estradiol": "pg/mL", "shbg": "nmol/L", "inhibin_b": "pg/mL", "sperm_concentration": "M/mL"}
+
+
+def _document(man: Patient) -> dict:
+    vals = baseline([man], LABS)
+    labs = {k: {"value": float(vals[k][0]), "unit": UNITS[k]} for k in LABS if k != "sperm_concentration"}
+    doc = {"age_years": man.age, "bmi": man.bmi, "fertility_desired": True, "labs": labs,
+           "semen": {"sperm_concentration": {"value": float(vals["sperm_concentration"][0]), "unit": "M/mL"}}}
+    if man.history:
+        doc["history"] = [{"regimen": r, "start_week": a, "stop_week": b} for r, a, b in man.history]
+    return doc
+
+
+@pytest.mark.parametrize("name", ["eugonadal", "obese_hyperestrogenic", "secondary_hypogonadism",
+                                  "primary_hypogonadism", "post_trt_suppressed"])
+def test_fit_reproduces_the_labs_of_a_known_man_and_covers_his_parameters(name):
+    man = virtual_population(1, seed=11, base=name)[0]
+    twin = fit(parse_patient(_document(man)))
+    assert twin.status == "ok", twin.message
+    for k, v in twin.observed.items():  # within 5%, or within a tenth of the assay floor below it
+        assert abs(twin.fitted[k] - v) <= max(0.05 * v, 0.1 * DETECTION_FLOOR[k]), k
+    covered = [twin.parameters[k].low <= man.overrides[k] <= twin.parameters[k].high
+               for k in FITTED if twin.parameters[k].identifiable]
+    assert covered and all(covered)
+
+
+def test_unidentified_parameters_stay_at_their_prior():
+    doc = {"age_years": 40, "bmi": 24, "fertility_desired": False,
+           "labs": {"total_testosterone": {"value": 600, "unit": "ng/dL"}, "lh": {"value": 4.0, "unit": "IU/L"},
+                    "shbg": {"value": 30, "unit": "nmol/L"}, "estradiol": {"value": 20, "unit": "pg/mL"}}}
+    twin = fit(parse_patient(doc))
+    assert not twin.parameters["sertoli_capacity"].identifiable
+    assert twin.parameters["sertoli_capacity"].estimate == pytest.approx(twin.parameters["sertoli_capacity"].prior, rel=0.05)
+    assert twin.parameters["leydig_capacity"].identifiable
+
+
+def test_prediction_band_is_parameter_uncertainty_and_contains_the_mode():
+    twin = fit(example_patient("secondary_hypogonadism"))
+    band = predict(twin, "clomiphene 25 mg PO daily", days=28, n=30, observables=["total_testosterone"])
+    last = band[band.day == 28].iloc[0]
+    assert last.q05 < last.q50 < last.q95
+    base = band[band.day == 0].iloc[0]
+    assert last.q50 > base.q50  # clomiphene raises T in secondary hypogonadism
+
+
+def test_population_is_reproducible_and_adding_men_changes_no_one():
+    a = virtual_population(5, seed=3, base="obese_hyperestrogenic", age_sd=5.0, bmi_sd=2.0)
+    b = virtual_population(50, seed=3, base="obese_hyperestrogenic", age_sd=5.0, bmi_sd=2.0)
+    for x, y in zip(a, b):
+        assert x.overrides == y.overrides and x.age == y.age and x.bmi == y.bmi
+    ages = [m.age for m in b]
+    assert np.std(ages) > 2.0 and len({m.overrides["leydig_capacity"] for m in b}) == 50
+    with pytest.raises(InputError, match="typical"):
+        virtual_population(3, typical={"t_half_life": 2.0})
+
+
+def test_cohort_matches_the_published_baseline_of_the_example_spec():
+    spec = load_spec("../shared/validation/examples/SHAH2021_TAU.yaml")
+    target = {k: spec.baseline(k) for k in spec.population.baseline}
+    m = match_baseline(target, n=60, base=spec.population.phenotype, age=spec.population.age_years,
+                       bmi=spec.population.bmi)
+    for k, v in target.items():
+        assert m.achieved[k] == pytest.approx(v, rel=0.05), k
+
+
+def test_classifier_gives_reasons_with_numbers():
+    c = classify({"total_testosterone": 180.0, "lh": 14.0, "fsh": 22.0}, bmi=25.0)
+    assert c.phenotype == "primary_hypogonadism" and "180" in c.reasons[0]
+    assert classify({"total_testosterone": 40.0, "lh": 0.3, "fsh": 0.4}, bmi=22.0).phenotype == "congenital_hh"
+    assert classify({"total_testosterone": 250.0, "lh": 3.0, "fsh": 4.0, "estradiol": 40.0}, bmi=34.0).phenotype == \
+        "obese_hyperestrogenic"
+    assert classify({"total_testosterone": 600.0}, bmi=24.0,
+                    history=[("testosterone cypionate 200 mg IM weekly", -60, -4)]).phenotype == "post_trt_suppressed"
+    assert classify({"total_testosterone": 600.0, "lh": 4.0, "fsh": 5.0, "sperm_concentration": 6.0},
+                    bmi=24.0).phenotype == "idiopathic_oligozoospermia"
