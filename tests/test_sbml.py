@@ -19,6 +19,7 @@ def _run(xml: str, days: int, columns) -> dict:
     rr = roadrunner.RoadRunner(xml)
     rr.integrator.relative_tolerance = 1e-9
     rr.integrator.absolute_tolerance = 1e-12  # states as small as 1e-5 (germ cells of a man without GnRH)
+    rr.integrator.initial_time_step = 1e-3  # h: CVODE's own first step after a dose event can be too small to meet 1e-9
     rr.timeCourseSelections = ["time", *columns]
     times = np.concatenate([[0.0], 8.0 + 24.0 * np.arange(days + 1)])
     res = rr.simulate(times=times)

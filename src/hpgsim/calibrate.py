@@ -35,7 +35,8 @@ from hpgsim.simulate import simulate_cohort
 
 __all__ = ["FITTED", "FITTABLE_LABS", "DETECTION_FLOOR", "Estimate", "Fit", "fit", "predict"]
 
-FITTED: tuple[str, ...] = ("gnrh_drive", "leydig_capacity", "aromatase_activity", "shbg_production", "sertoli_capacity")
+FITTED: tuple[str, ...] = ("gnrh_drive", "leydig_capacity", "aromatase_activity", "shbg_production", "sertoli_capacity",
+                           "spermatogenic_efficiency")
 FITTABLE_LABS: tuple[str, ...] = ("total_testosterone", "free_testosterone", "bioavailable_testosterone", "lh", "fsh",
                                   "estradiol", "shbg", "inhibin_b", "sperm_concentration", "total_sperm_count",
                                   "total_motile_count")

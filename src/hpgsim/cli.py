@@ -1,5 +1,5 @@
-"""The command line: ``hpgsim simulate``, ``hpgsim export-sbml``, ``hpgsim demo``, ``hpgsim phenotypes``,
-``hpgsim drugs``, ``hpgsim protocols``.
+"""The command line: ``hpgsim simulate``, ``hpgsim fit``, ``hpgsim export-sbml``, ``hpgsim demo``,
+``hpgsim phenotypes``, ``hpgsim drugs``, ``hpgsim protocols``.
 
 Heavy modules (scipy, pandas, matplotlib) are imported inside the commands so ``hpgsim --help``
 starts fast.  Bad input prints one line naming the field and exits with code 2.
@@ -72,6 +72,53 @@ def simulate(
 
         plot_trajectories({phenotype: frame}, plot, title=f"{phenotype}: {reg or 'no treatment'} ({mode})")
     _summary(frame, f"{phenotype}, {reg or 'no treatment'}, {days:g} days ({mode})")
+
+
+@app.command()
+def fit(
+    patient_file: Path = typer.Argument(..., help="the patient file (YAML or JSON, see PATIENT_FORMAT.md)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the fit as JSON here"),
+    plot: Optional[Path] = typer.Option(None, help="write a PNG of labs observed vs fitted and the parameter intervals"),
+) -> None:
+    """Calibrate a man's virtual twin to his labs: parameters with 90% intervals, identifiability, fitted labs."""
+    import json
+
+    from hpgsim.calibrate import fit as calibrate
+    from hpgsim.labs import load_patient_file
+
+    try:
+        pf = load_patient_file(patient_file)
+        for path in (json_out, plot):
+            if path is not None and not path.parent.exists():
+                raise InputError("out", f"folder '{path.parent}' does not exist; allowed: a path in an existing folder")
+    except InputError as e:
+        _fail(str(e))
+    twin = calibrate(pf)
+    if json_out is not None:
+        json_out.write_text(json.dumps(twin.to_dict(), indent=1), encoding="utf-8")
+    if plot is not None:
+        from hpgsim.report.plots import plot_fit
+
+        plot_fit(twin, plot)
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    con.print(f"phenotype prior: [bold]{twin.phenotype}[/bold] - " + "; ".join(twin.reasons))
+    t = Table(title=f"labs of {pf.id or patient_file.name}: observed vs twin ({twin.status}: {twin.message})")
+    for c in ("lab", "observed", "fitted"):
+        t.add_column(c)
+    for k, v in twin.observed.items():
+        t.add_row(k, f"{v:.4g}", f"{twin.fitted[k]:.4g}")
+    con.print(t)
+    t = Table(title="parameters (mode and 90% interval: parameter uncertainty)")
+    for c in ("parameter", "estimate", "90% interval", "prior median", "identifiable"):
+        t.add_column(c)
+    for k, e in twin.parameters.items():
+        t.add_row(k, f"{e.estimate:.3g}", f"{e.low:.3g} - {e.high:.3g}", f"{e.prior:.3g}",
+                  "yes" if e.identifiable else "no (stays at its prior)")
+    con.print(t)
+    con.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
 @app.command("export-sbml")

@@ -287,6 +287,11 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="epididymal_transit_days", value=10.5, unit="day", group="spermatogenesis",
       description="epididymal transit time",
       source="Amann 1976 Biol Reprod 15:586 (rhesus caput 1.1 + corpus 3.8 + cauda 5.6 d); human value not found (" + PB + " A5)"),
+    P(name="spermatogenic_efficiency", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=2.0,
+      description="share of the reference man's late germ cells released as sperm (post-meiotic efficiency): lowers "
+                  "sperm output without lowering Sertoli inhibin B and FSH feedback",
+      source="definition (1 = reference); oligozoospermia with normal FSH and inhibin B (germ-cell defects beyond "
+             "the Sertoli cell) needs it apart from sertoli_capacity"),
     P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
       description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
       source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),

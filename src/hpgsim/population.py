@@ -32,7 +32,7 @@ BASELINE_PARAMETER: Mapping[str, str] = {
     "total_testosterone": "leydig_capacity",
     "lh": "gnrh_drive",
     "estradiol": "aromatase_activity",
-    "sperm_concentration": "sertoli_capacity",
+    "sperm_concentration": "spermatogenic_efficiency",
     "shbg": "shbg_production",
     "free_testosterone": "shbg_production",
     "fsh": "sertoli_capacity",
@@ -61,14 +61,18 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         raise InputError("n", f"{n!r} is not allowed; allowed: a whole number of men >= 1")
     base = phenotype(base) if isinstance(base, str) else base
     typ = {k: base.overrides.get(k, parameters.get(k).value) for k in VARIED}
+    allowed = parameters.names(patient=True)
+    fixed = {k: v for k, v in base.overrides.items() if k not in typ}
     for k, v in (typical or {}).items():
-        if k not in typ:
-            raise InputError("typical", f"'{k}' has no between-patient variability; allowed: {', '.join(VARIED)}")
-        typ[k] = float(v)
+        if k not in allowed:
+            raise InputError("typical", f"'{k}' is not a per-patient parameter; allowed: {', '.join(allowed)}")
+        if k in typ:
+            typ[k] = float(v)
+        else:  # a per-patient parameter without between-patient variability: the same for every man
+            fixed[k] = _bounded(k, float(v))
     sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
     a0 = base.age if age is None else float(age)
     b0 = base.bmi if bmi is None else float(bmi)
-    fixed = {k: v for k, v in base.overrides.items() if k not in typ}
     men = []
     for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n)):
         rng = np.random.default_rng(ss)

@@ -14,18 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from hpgsim.report.plots import REFERENCE_RANGES
+
 __all__ = ["THRESHOLDS", "Classification", "classify"]
 
 # value, unit, source
 THRESHOLDS: Mapping[str, tuple[float, str, str]] = {
     "low_total_testosterone": (300.0, "ng/dL", "AUA guideline: Mulhall JP et al. J Urol 2018;200:423 (total T < 300 ng/dL)"),
     "very_low_total_testosterone": (100.0, "ng/dL", "castrate/prepubertal range typical of congenital HH (DESIGN section 2)"),
-    "high_lh": (8.6, "IU/L", "upper reference limit for men, Roche Elecsys LH package insert (1.7-8.6 IU/L)"),
-    "high_fsh": (12.4, "IU/L", "upper reference limit for men, Roche Elecsys FSH package insert (1.5-12.4 IU/L)"),
+    "high_lh": (REFERENCE_RANGES["lh"][1], "IU/L", "upper reference limit: " + REFERENCE_RANGES["lh"][2]),
+    "high_fsh": (REFERENCE_RANGES["fsh"][1], "IU/L", "upper reference limit: " + REFERENCE_RANGES["fsh"][2]),
     "low_gonadotropin": (1.5, "IU/L", "LH and FSH < 1.5 IU/L in congenital hypogonadotropic hypogonadism (DESIGN section 2)"),
     "low_t_e2_ratio": (10.0, "ng/dL per pg/mL", "T/E2 < 10 treated with aromatase inhibitors (source documents; Raman & Schlegel 2002)"),
     "obese_bmi": (30.0, "kg/m2", "WHO obesity class I"),
-    "low_sperm_concentration": (16.0, "M/mL", "WHO 2021 lower reference limit (5th centile)"),
+    "low_sperm_concentration": (REFERENCE_RANGES["sperm_concentration"][0], "M/mL", REFERENCE_RANGES["sperm_concentration"][2]),
     "history_window": (52.0, "weeks", "recovery of spermatogenesis after androgens takes up to a year or more (WHO 1990)"),
 }
 

@@ -453,7 +453,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
         germ[0]: f"k_tr * support - (k_tr + germ_loss) * {germ[0]}",
         **{germ[i]: f"k_tr * {germ[i - 1]} - (k_tr + germ_loss) * {germ[i]}" for i in range(1, phys.N_GERM)},
-        epi[0]: f"k_tr * {germ[-1]} - k_epi * {epi[0]}",
+        epi[0]: f"k_tr * sperm_eff * {germ[-1]} - k_epi * {epi[0]}",
         **{epi[i]: f"k_epi * ({epi[i - 1]} - {epi[i]})" for i in range(1, phys.N_EPI)},
     }
     missing = {sid[n] for n in phys.STATES if n != "gnrh_portal"} - set(rates)

@@ -252,6 +252,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["epi_ref"] = out_ref / c["k_epi"]
     c["tsc_ref"] = p["ref_sperm_concentration"] * parameters.get("semen_volume").value  # reference man's volume
     c["semen_volume"] = np.asarray(p["semen_volume"], dtype=float)
+    c["sperm_eff"] = np.asarray(p["spermatogenic_efficiency"], dtype=float)
     c["motility"] = np.asarray(p["motility_fraction"], dtype=float)
     return Constants(c)
 
@@ -275,7 +276,7 @@ KEYS: tuple[str, ...] = (
     "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
     # half-saturation constants raised to their Hill exponents (one power less per evaluation)
-    "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n",
+    "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n", "sperm_eff",
 )
 S = namedtuple("S", STATES)(*range(len(STATES)))
 K = namedtuple("K", KEYS)(*range(len(KEYS)))
@@ -365,8 +366,11 @@ def _support_core(itt_rel, fsh, k):
 def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     """Write the time derivative of the states into ``dy`` and their first-order loss rates into ``lam``.
 
-    ``lam[i]`` (1/h) is the rate at which state i relaxes on its own (the diagonal of the
-    Jacobian where it is simple, 0 elsewhere): the exponential integrator treats that part exactly.
+    ``lam[i]`` (1/h) is the rate at which a fast state i relaxes on its own (the diagonal of the
+    Jacobian): the exponential integrator treats that part exactly.  States slower than about
+    0.05/h (SHBG, Leydig adaptation, the hypothalamic steroid signal, germ cells, epididymis) get 0
+    and are advanced by plain RK4, which is accurate for them at 6 h steps; the GnRH receptor keeps
+    its rate (desensitisation under an agonist is fast).
     """
     t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
     lh, fsh_endo = np.maximum(y[S.lh], 0.0), np.maximum(y[S.fsh], 0.0)
@@ -427,28 +431,28 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.t] = k[K.k_t]
     shbg_target = k[K.shbg_target] * (np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp])
     dy[S.shbg] = k[K.k_shbg] * (np.minimum(np.maximum(shbg_target, 2.0), 300.0) - shbg)
-    lam[S.shbg] = k[K.k_shbg]
+    lam[S.shbg] = 0.0
     dy[S.inhibin_b] = k[K.k_ib] * (ib_target - ib)
     lam[S.inhibin_b] = k[K.k_ib]
     des_l = k[K.k_ldes] * stim * stim / (k[K.ldes_k] * k[K.ldes_k] + stim * stim)
     dy[S.leydig_resp] = k[K.k_lrec] * (1.0 - y[S.leydig_resp]) - des_l * y[S.leydig_resp]
-    lam[S.leydig_resp] = k[K.k_lrec] + des_l
+    lam[S.leydig_resp] = 0.0
     z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
     dy[S.leydig_trophic] = k[K.k_z] * (z_target - y[S.leydig_trophic])
-    lam[S.leydig_trophic] = k[K.k_z]
+    lam[S.leydig_trophic] = 0.0
     s_sig = (k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig) / (k[K.x_t] + k[K.x_e])
     dy[S.steroid_hyp] = k[K.k_hyp] * (s_sig - s_hyp)
-    lam[S.steroid_hyp] = k[K.k_hyp]
+    lam[S.steroid_hyp] = 0.0
     dy[S.germ0] = k_tr * support - (k_tr + loss) * y[S.germ0]
     for i in range(1, N_GERM):
         dy[S.germ0 + i] = k_tr * y[S.germ0 + i - 1] - (k_tr + loss) * y[S.germ0 + i]
     for i in range(N_GERM):
-        lam[S.germ0 + i] = k_tr + loss
-    dy[S.epi0] = k_tr * y[S.germ0 + N_GERM - 1] - k[K.k_epi] * y[S.epi0]
+        lam[S.germ0 + i] = 0.0
+    dy[S.epi0] = k_tr * k[K.sperm_eff] * y[S.germ0 + N_GERM - 1] - k[K.k_epi] * y[S.epi0]
     for i in range(1, N_EPI):
         dy[S.epi0 + i] = k[K.k_epi] * (y[S.epi0 + i - 1] - y[S.epi0 + i])
     for i in range(N_EPI):
-        lam[S.epi0 + i] = k[K.k_epi]
+        lam[S.epi0 + i] = 0.0
 
 
 def observables_core(time_h, y, k, e, out):
@@ -530,5 +534,5 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["leydig_trophic"]] = 1.0
     germ = np.asarray(cc["germ_ref"])
     y[I_GERM0:I_GERM0 + N_GERM] = germ if n is None else germ[:, None]
-    y[I_EPI0:I_EPI0 + N_EPI] = cc["epi_ref"]
+    y[I_EPI0:I_EPI0 + N_EPI] = cc["epi_ref"] * np.asarray(cc["sperm_eff"])
     return y

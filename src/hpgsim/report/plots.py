@@ -9,7 +9,7 @@ import pandas as pd
 
 from hpgsim import DISCLAIMER
 
-__all__ = ["REFERENCE_RANGES", "plot_trajectories"]
+__all__ = ["REFERENCE_RANGES", "plot_trajectories", "plot_fit"]
 
 # Reference ranges of adult men, with their sources (the grey bands of every plot)
 REFERENCE_RANGES: Mapping[str, tuple[float, float, str]] = {
@@ -64,5 +64,39 @@ def plot_trajectories(frames: Mapping[str, pd.DataFrame], path: str | Path, *, t
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     path = Path(path)
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_fit(twin, path: Path | str) -> Path:
+    """Labs observed vs fitted (left) and each fitted parameter's 90% interval against its prior (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    labs = list(twin.observed)
+    y = range(len(labs))
+    a.scatter([twin.observed[k] for k in labs], y, marker="o", label="observed", zorder=3)
+    a.scatter([twin.fitted[k] for k in labs], y, marker="x", color="C3", label="twin", zorder=3)
+    a.set_yticks(list(y), [LABELS.get(k, k) for k in labs])
+    a.set_xscale("log")
+    a.set_title("Labs: observed vs twin")
+    a.legend(loc="lower right")
+    names = list(twin.parameters)
+    for i, k in enumerate(names):
+        e = twin.parameters[k]
+        b.plot([e.low, e.high], [i, i], color="C0" if e.identifiable else "0.6", lw=4, solid_capstyle="butt")
+        b.plot([e.estimate], [i], "ko", ms=4)
+        b.plot([e.prior], [i], "|", color="C3", ms=14)
+    b.set_yticks(range(len(names)), [f"{k}{'' if twin.parameters[k].identifiable else ' (prior)'}" for k in names])
+    b.set_xscale("log")
+    b.set_title("Parameters: 90% interval (grey: not identified), prior median |")
+    fig.suptitle(f"Virtual twin ({twin.phenotype} prior, {twin.status})", fontsize=11)
+    fig.text(0.01, 0.01, DISCLAIMER, fontsize=6, color="0.4")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

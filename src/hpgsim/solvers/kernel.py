@@ -180,6 +180,7 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
         w2 = np.empty(n_s)
         w3 = np.empty(n_s)
         z_last = np.full(n_s, np.nan)
+        h_last = np.nan
         ob = np.empty(obs.shape[0])
         o = 0
         failed = False
@@ -197,7 +198,7 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
             # N(y) = f(y) + lam y with lam frozen at the step start; weights from the phi-functions
             for i in range(n_s):
                 z = -lam[i] * h
-                if z != z_last[i]:  # most loss rates are constant: reuse the weights of the last step
+                if z != z_last[i] or h != h_last:  # most loss rates are constant: reuse the last step's weights
                     z_last[i] = z
                     ph1, _, _ = _phis(0.5 * z)
                     eh[i] = 1.0 + 0.5 * z * ph1
@@ -209,6 +210,7 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
                     w3[i] = h * (4.0 * p3 - p2)
                 f0[i] += lam[i] * y[i]
                 ya[i] = eh[i] * y[i] + qh[i] * f0[i]
+            h_last = h
             rhs_core(a + 0.5 * h, ya, k, eff[s, 1, :, ce], 0.0, fa, lam_x)
             for i in range(n_s):
                 fa[i] += lam[i] * ya[i]
