@@ -122,6 +122,10 @@ def main(argv=None) -> int:
             key = (peer, reg, args.peers)
             if key in per:
                 ratios[f"{peer}/hpgsim per patient, {reg}"] = per[key] / best[0]
+        rr = [c for c in cases if c["engine"] == "roadrunner" and c["regimen"] == reg]
+        if rr:  # the same, leaving out building each man's SBML model
+            sim_only = (rr[0]["seconds"] - rr[0]["sbml_build_seconds"]) / rr[0]["n"]
+            ratios[f"roadrunner (simulation only)/hpgsim per patient, {reg}"] = sim_only / best[0]
     diffs = []
     for label in REGIMENS:
         base = finals.get(("hpgsim", label))

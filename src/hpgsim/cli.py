@@ -289,6 +289,11 @@ def protocols(
     con.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
+from hpgsim.trials.cli import validate  # noqa: E402
+
+app.command()(validate)
+
+
 def main() -> None:
     try:
         app()
