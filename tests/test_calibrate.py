@@ -89,3 +89,35 @@ def test_classifier_gives_reasons_with_numbers():
                     history=[("testosterone cypionate 200 mg IM weekly", -60, -4)]).phenotype == "post_trt_suppressed"
     assert classify({"total_testosterone": 600.0, "lh": 4.0, "fsh": 5.0, "sperm_concentration": 6.0},
                     bmi=24.0).phenotype == "idiopathic_oligozoospermia"
+
+
+def test_fit_command_writes_json_and_refuses_bad_labs_with_exit_2(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from hpgsim.cli import app
+
+    runner = CliRunner()
+    good = tmp_path / "man.yaml"
+    good.write_text("age_years: 40\nbmi: 27\nfertility_desired: true\nlabs:\n"
+                    "  total_testosterone: {value: 9.0, unit: nmol/L}\n  lh: {value: 2.5, unit: mIU/mL}\n"
+                    "  estradiol: {value: 110, unit: pmol/L}\n  shbg: {value: 25, unit: nmol/L}\n")
+    out = tmp_path / "twin.json"
+    res = runner.invoke(app, ["fit", str(good), "--json", str(out), "--plot", str(tmp_path / "twin.png")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert {"observed", "fitted", "parameters", "status", "message"} <= set(doc)
+    assert doc["observed"]["total_testosterone"] == pytest.approx(259.6, rel=1e-3)  # 9 nmol/L in ng/dL
+    assert {"estimate", "low_90", "high_90", "identifiable"} <= set(doc["parameters"]["leydig_capacity"])
+    assert (tmp_path / "twin.png").stat().st_size > 10_000
+    for lab, value, unit in [("total_testosterone", 5000, "ng/dL"), ("fsh", -1, "IU/L"), ("estradiol", 30, "IU/L"),
+                             ("lh", 3, "furlongs")]:
+        bad = tmp_path / f"bad_{lab}.yaml"
+        bad.write_text(f"age_years: 40\nbmi: 27\nfertility_desired: true\nlabs:\n  {lab}: {{value: {value}, unit: {unit}}}\n")
+        target = tmp_path / f"bad_{lab}.json"
+        res = runner.invoke(app, ["fit", str(bad), "--json", str(target)])
+        assert res.exit_code == 2, (lab, res.output)
+        lines = [x for x in res.output.strip().splitlines() if x]
+        assert len(lines) == 1 and lab in lines[0], res.output
+        assert not target.exists()

@@ -1,7 +1,8 @@
 """A man's virtual twin: the patient parameters that reproduce his labs, and how sure we are of them.
 
 * Prior: his phenotype (:func:`hpgsim.clinic.phenotype.classify`) sets the prior medians of the
-  fitted parameters (:data:`FITTED`); each is log-normal with SD ``calibration_prior_log_sd``.
+  fitted parameters (:data:`FITTED`); each is log-normal with SD ``calibration_prior_log_sd`` (or its
+  own ``calibration_prior_log_sd_<name>``).
   Measured albumin, semen volume and motility are set directly, not fitted.
 * Likelihood: each given lab is log-normal around the model's 08:00 value after his treatment
   history, with the within-subject SD of the parameter table (``lab_cv_*``); a repeated lab
@@ -128,7 +129,8 @@ def fit(pf: PatientFile) -> Fit:
     y_obs = np.log(np.array([labs[k] for k in obs]) + floor)
     prior = np.array([max(preset.overrides.get(k, parameters.get(k).value), 1e-3) for k in FITTED])
     mu0 = np.log(prior)
-    psd = parameters.get("calibration_prior_log_sd").value
+    psd = np.array([parameters.TABLE.get(f"calibration_prior_log_sd_{k}", parameters.get("calibration_prior_log_sd")).value
+                    for k in FITTED])
     lo, hi = _bounds()
     mu0 = np.clip(mu0, lo + 1e-6, hi - 1e-6)
     cache: dict[bytes, np.ndarray] = {}
@@ -154,7 +156,7 @@ def fit(pf: PatientFile) -> Fit:
         preds = model(np.vstack([theta[None, :], thetas]))
         cache[theta.tobytes()] = preds[0]
         j_obs = (preds[1:] - preds[0]).T / steps[None, :] / sd[:, None]
-        return np.vstack([j_obs, np.eye(len(FITTED)) / psd])
+        return np.vstack([j_obs, np.diag(1.0 / psd)])
 
     status, message = "ok", "ok"
     try:
@@ -178,7 +180,7 @@ def fit(pf: PatientFile) -> Fit:
         clip = lambda v: float(min(max(v, p.lower or 0.0), p.upper))  # noqa: E731
         est[k] = Estimate(estimate=clip(math.exp(theta[i])), low=clip(math.exp(theta[i] - Z90 * post_sd[i])),
                           high=clip(math.exp(theta[i] + Z90 * post_sd[i])), prior=float(prior[i]),
-                          identifiable=bool(post_sd[i] < 0.5 * psd))
+                          identifiable=bool(post_sd[i] < 0.5 * psd[i]))
     twin = _patient(base, theta, base.name)
     return Fit(status=status, message=message, phenotype=cls.phenotype, reasons=cls.reasons,
                observed={k: float(labs[k]) for k in obs}, fitted=fitted, parameters=est, patient=twin,

@@ -516,6 +516,10 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="lab_cv_total_motile_count", value=0.73, unit="1", group="observation",
       description="within-subject variation of total motile count",
       source="CVw 0.73 in men of infertile couples (436 men x 5 ejaculates): Within-subject variation of seminal parameters in men with infertile marriages (IUI programme study)"),
+    P(name="calibration_prior_log_sd_spermatogenic_efficiency", value=2.0, unit="1", group="observation",
+      description="log-scale SD of the prior of spermatogenic efficiency (wider: sperm output varies most between men)",
+      source="sperm concentration spans two orders of magnitude between men (WHO 2010 reference men 5th-95th centile "
+             "15-213 M/mL, Cooper 2010; oligozoospermic men far below); modelling choice checked by benchmarks/calibration.py"),
     P(name="calibration_prior_log_sd", value=1.0, unit="1", group="observation",
       description="log-scale SD of the prior of each fitted patient parameter around its phenotype's value",
       source="modelling choice, weakly informative (x/e 2.7 at one SD); checked by the calibration coverage test (benchmarks/calibration.py)"),
