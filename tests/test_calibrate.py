@@ -121,3 +121,18 @@ def test_fit_command_writes_json_and_refuses_bad_labs_with_exit_2(tmp_path):
         lines = [x for x in res.output.strip().splitlines() if x]
         assert len(lines) == 1 and lab in lines[0], res.output
         assert not target.exists()
+
+
+def test_population_correlations_are_honoured_and_checked():
+    men = virtual_population(400, seed=5, correlations={("leydig_capacity", "sertoli_capacity"): 0.8})
+    a = np.log([m.overrides["leydig_capacity"] for m in men])
+    b = np.log([m.overrides["sertoli_capacity"] for m in men])
+    assert np.corrcoef(a, b)[0, 1] > 0.7
+    free = virtual_population(400, seed=5)
+    a0 = np.log([m.overrides["leydig_capacity"] for m in free])
+    b0 = np.log([m.overrides["sertoli_capacity"] for m in free])
+    assert abs(np.corrcoef(a0, b0)[0, 1]) < 0.15
+    with pytest.raises(InputError, match="correlations"):
+        virtual_population(3, correlations={("leydig_capacity", "t_half_life"): 0.5})
+    with pytest.raises(InputError, match="correlations"):
+        virtual_population(3, correlations={("leydig_capacity", "sertoli_capacity"): 1.5})

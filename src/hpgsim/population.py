@@ -49,13 +49,35 @@ def _bounded(name: str, v: float) -> float:
     return float(min(max(v, lo), hi))
 
 
+def _cholesky(correlations: Mapping[tuple[str, str], float] | None) -> np.ndarray:
+    """Lower Cholesky factor of the correlation matrix of the log-parameters of :data:`VARIED`."""
+    c = np.eye(len(VARIED))
+    for (a, b), r in (correlations or {}).items():
+        if a not in VARIED or b not in VARIED or a == b:
+            raise InputError("correlations", f"'{a}'/'{b}' is not a pair of varied parameters; allowed: two of "
+                                             f"{', '.join(VARIED)}")
+        if not -1.0 < float(r) < 1.0:
+            raise InputError("correlations", f"{r} for '{a}'/'{b}' is not allowed; allowed: -1 < r < 1")
+        i, j = VARIED.index(a), VARIED.index(b)
+        c[i, j] = c[j, i] = float(r)
+    try:
+        return np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        raise InputError("correlations", "the correlations do not form a valid correlation matrix; allowed: a "
+                                         "positive-definite set") from None
+
+
 def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonadal",
                        typical: Mapping[str, float] | None = None, age: float | None = None, age_sd: float = 0.0,
-                       bmi: float | None = None, bmi_sd: float = 0.0, name: str = "man") -> list[Patient]:
+                       bmi: float | None = None, bmi_sd: float = 0.0, name: str = "man",
+                       correlations: Mapping[tuple[str, str], float] | None = None) -> list[Patient]:
     """``n`` virtual men around ``base`` (a phenotype or a patient) with typical values ``typical``.
 
     Age and BMI default to the base man's; with ``age_sd``/``bmi_sd`` they are drawn per man
     (normal, clipped to the allowed ranges).  The treatment history of ``base`` is shared.
+    ``correlations`` correlates the log-parameters of pairs of varied parameters (e.g.
+    ``{("leydig_capacity", "sertoli_capacity"): 0.5}``); by default they are independent, as the
+    parameter table gives no sourced correlation between them.
     """
     if not isinstance(n, int) or n < 1:
         raise InputError("n", f"{n!r} is not allowed; allowed: a whole number of men >= 1")
@@ -71,12 +93,14 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         else:  # a per-patient parameter without between-patient variability: the same for every man
             fixed[k] = _bounded(k, float(v))
     sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
+    chol = _cholesky(correlations)
     a0 = base.age if age is None else float(age)
     b0 = base.bmi if bmi is None else float(bmi)
     men = []
     for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n)):
         rng = np.random.default_rng(ss)
         z = rng.standard_normal(len(VARIED) + 2)
+        z[:len(VARIED)] = chol @ z[:len(VARIED)]
         over = dict(fixed)
         for j, k in enumerate(VARIED):
             over[k] = _bounded(k, typ[k] * math.exp(sig[k] * z[j]))
