@@ -7,7 +7,7 @@ from hpgsim.calibrate import DETECTION_FLOOR, FITTED, fit, predict
 from hpgsim.clinic.phenotype import classify
 from hpgsim.errors import InputError
 from hpgsim.labs import example_patient, parse_patient
-from hpgsim.patient import Patient, phenotype
+from hpgsim.patient import Patient
 from hpgsim.population import baseline, match_baseline, virtual_population
 from hpgsim.trials.spec import load_spec
 

@@ -117,12 +117,15 @@ def _when(r: EndpointResult) -> str:
     return f"wk {e.week:g}" + (f" {e.clock_hour:02g}h" if e.clock_hour is not None else "")
 
 
+_KIND_TEXT = {"mean": "mean", "median": "median", "percent_change": "% change", "fold_change": "fold change",
+              "fraction_below": "share <", "fraction_at_least": "share >=",
+              "median_weeks_to_below": "median weeks to <", "median_weeks_to_at_least": "median weeks to >="}
+
+
 def _what(r: EndpointResult) -> str:
     e = r.endpoint
-    below = {"fraction_below": "<", "fraction_at_least": ">=", "median_weeks_to_below": "<",
-             "median_weeks_to_at_least": ">="}
-    threshold = f" {below[e.kind]} {e.threshold:g}" if e.threshold is not None else ""
-    return f"{e.observable} {e.kind}{threshold}"
+    threshold = f" {e.threshold:g}" if e.threshold is not None else ""
+    return f"{e.observable} {_KIND_TEXT[e.kind]}{threshold}"
 
 
 def _rate(passed: int, total: int) -> str:
@@ -136,8 +139,10 @@ def _print(report: ValidationReport, fitting_file: Optional[Path]) -> None:
     from hpgsim import DISCLAIMER
 
     con = Console()
+    if not con.is_terminal:  # a file or a pipe: wide enough for one line per endpoint
+        con = Console(width=180)
     t = Table(title=f"predicted vs published ({report.n_men} virtual men per trial, seed {report.seed})")
-    for name, kw in (("trial", {"no_wrap": True}), ("arm", {"overflow": "fold", "max_width": 28}),
+    for name, kw in (("trial", {"no_wrap": True}), ("arm", {"no_wrap": True, "overflow": "ellipsis", "max_width": 30}),
                      ("endpoint", {"overflow": "fold"}), ("when", {"no_wrap": True}),
                      ("published", {"justify": "right"}),
                      ("predicted", {"justify": "right"}), ("unit", {}), ("tolerance", {}), ("pass", {}), ("dir", {})):
@@ -199,7 +204,7 @@ def plot_trial(result: TrialResult, folder: Path) -> Optional[Path]:
     groups = curve_groups(result.spec)
     if not groups:
         return None
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.0 * len(groups), 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(7.0, 5.0 * len(groups)), 5.0), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     arm_names = [a.name for a in result.spec.arms]
     for ax, ((obs, family, threshold), items) in zip(axes[0], groups.items()):
@@ -248,7 +253,7 @@ def plot_trial(result: TrialResult, folder: Path) -> Optional[Path]:
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("week")
         ax.set_ylabel(unit)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     fig.suptitle(f"{result.id}: simulated ({result.n_men} men) vs published (points, tolerance as bars)", fontsize=10)
     fig.text(0.5, 0.005, DISCLAIMER, ha="center", fontsize=6, color="grey", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))

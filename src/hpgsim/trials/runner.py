@@ -40,7 +40,6 @@ from hpgsim.regimen import Regimen
 from hpgsim.simulate import OBSERVABLES, CohortResult, simulate_cohort
 from hpgsim.trials.spec import (
     CHANGE_KINDS,
-    FRACTION_KINDS,
     LEVEL_KINDS,
     OBSERVABLE_UNITS,
     SAMPLE_CLOCK_HOUR,
@@ -79,7 +78,7 @@ Progress = Callable[[str, str], None]
 """Called with (trial id, arm name) when an arm has been simulated."""
 
 GROUPS = ("fitted", "not_fitted", "unlisted")
-CURVE_POINTS = 120  # about this many extra sample days per arm when curves are wanted
+CURVE_POINTS = 120  # at most this many extra sample times per arm when curves are wanted
 
 
 class CohortLike(Protocol):
@@ -430,9 +429,10 @@ def _arm_samples(arm: Arm, curves: bool) -> list[float]:
             days.update(float(d) for d in range(math.ceil(e.after_h / 24.0 - 1e-9), _last_day(arm) + 1))
         else:
             days.add(sample_day(e))
-    if curves:
+    if curves:  # whole days over long arms, every 3 h over short ones
         last = _last_day(arm)
-        days.update(float(d) for d in np.unique(np.round(np.linspace(0, last, min(last + 1, CURVE_POINTS)))))
+        grid = np.linspace(0, last, min(8 * last + 1, CURVE_POINTS))
+        days.update(float(d) for d in np.unique(np.round(grid) if last >= CURVE_POINTS else np.round(grid * 8) / 8))
     return sorted(days)
 
 
@@ -491,6 +491,8 @@ def _score_endpoint(spec: TrialSpec, arm: Arm, index: int, e: Endpoint, res: Coh
         note = "observable not simulated"
     elif predicted is None and e.kind in TIME_KINDS:
         note = f"median not reached by the end of follow-up (week {_last_day(arm) / 7:.3g})"
+    elif predicted == 0.0 and e.kind in TIME_KINDS:
+        note = f"most men already across the threshold at week {e.after_week or 0:g}"
     unit = e.unit if e.unit in OBSERVABLE_UNITS[obs] else None
     base_pub = spec.baseline(obs, unit)
     base_pred = base_stat = None
