@@ -1,5 +1,7 @@
 """Calibration of a man's twin, virtual populations and cohorts matched to a published baseline."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -71,7 +73,7 @@ def test_population_is_reproducible_and_adding_men_changes_no_one():
 
 
 def test_cohort_matches_the_published_baseline_of_the_example_spec():
-    spec = load_spec("../shared/validation/examples/SHAH2021_TAU.yaml")
+    spec = load_spec(Path(__file__).resolve().parents[1] / "validation" / "examples" / "SHAH2021_TAU.yaml")
     target = {k: spec.baseline(k) for k in spec.population.baseline}
     m = match_baseline(target, n=60, base=spec.population.phenotype, age=spec.population.age_years,
                        bmi=spec.population.bmi)

@@ -22,10 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 LIBRARY = REPO / "validation" / "trials"
 FITTING = REPO / "validation" / "fitting.yaml"
 LIBRARY_FILES = sorted(LIBRARY.glob("*.yaml"))
-EXAMPLES = next((d for d in (REPO / "shared" / "validation" / "examples",
-                             REPO.parent / "shared" / "validation" / "examples") if d.is_dir()), None)
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml")) if EXAMPLES else []
-needs_examples = pytest.mark.skipif(EXAMPLES is None, reason="shared/validation/examples not found")
+EXAMPLES = REPO / "validation" / "examples"  # unchanged copies of shared/validation/examples
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+SHARED = REPO.parent / "shared" / "validation" / "examples"
+needs_examples = pytest.mark.skipif(not EXAMPLE_FILES, reason="validation/examples not found")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/ is not beside this checkout")
+def test_example_copies_are_unchanged():
+    for f in sorted(SHARED.glob("*.yaml")):
+        assert (EXAMPLES / f.name).read_bytes() == f.read_bytes(), f.name
 
 
 def raw(name: str) -> dict:

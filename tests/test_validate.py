@@ -28,7 +28,7 @@ from hpgsim.trials.runner import (
     treatment,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "validation" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "validation" / "examples"  # unchanged copies of shared/
 runner = CliRunner()
 
 
