@@ -97,8 +97,7 @@ class Fit:
 def _patient(base: Patient, theta: np.ndarray, name: str) -> Patient:
     over = dict(base.overrides)
     for k, v in zip(FITTED, np.exp(theta)):
-        p = parameters.get(k)
-        over[k] = float(min(max(v, p.lower or 0.0), p.upper))
+        over[k] = parameters.clip(k, v)
     return Patient(name=name, age=base.age, bmi=base.bmi, overrides=over, history=base.history)
 
 
@@ -176,10 +175,9 @@ def fit(pf: PatientFile) -> Fit:
         status, message = "warning", f"the twin misses a lab by {100 * worst:.0f}%: the model cannot reproduce this man exactly"
     est = {}
     for i, k in enumerate(FITTED):
-        p = parameters.get(k)
-        clip = lambda v: float(min(max(v, p.lower or 0.0), p.upper))  # noqa: E731
-        est[k] = Estimate(estimate=clip(math.exp(theta[i])), low=clip(math.exp(theta[i] - Z90 * post_sd[i])),
-                          high=clip(math.exp(theta[i] + Z90 * post_sd[i])), prior=float(prior[i]),
+        est[k] = Estimate(estimate=parameters.clip(k, math.exp(theta[i])),
+                          low=parameters.clip(k, math.exp(theta[i] - Z90 * post_sd[i])),
+                          high=parameters.clip(k, math.exp(theta[i] + Z90 * post_sd[i])), prior=float(prior[i]),
                           identifiable=bool(post_sd[i] < 0.5 * psd[i]))
     twin = _patient(base, theta, base.name)
     return Fit(status=status, message=message, phenotype=cls.phenotype, reasons=cls.reasons,

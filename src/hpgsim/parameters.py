@@ -544,6 +544,14 @@ def get(name: str) -> Parameter:
         raise KeyError(f"unknown parameter '{name}'") from None
 
 
+def clip(name: str, value: float) -> float:
+    """``value`` held inside the allowed range of parameter ``name`` (its lower/upper bounds, where given)."""
+    p = get(name)
+    lo = p.lower if p.lower is not None else -math.inf
+    hi = p.upper if p.upper is not None else math.inf
+    return float(min(max(value, lo), hi))
+
+
 def values() -> dict[str, float]:
     """All parameter values by name (a fresh dict: callers may override entries)."""
     return {p.name: p.value for p in _ROWS}

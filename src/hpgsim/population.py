@@ -42,13 +42,6 @@ BASELINE_PARAMETER: Mapping[str, str] = {
 }
 
 
-def _bounded(name: str, v: float) -> float:
-    p = parameters.get(name)
-    lo = p.lower if p.lower is not None else -math.inf
-    hi = p.upper if p.upper is not None else math.inf
-    return float(min(max(v, lo), hi))
-
-
 def _cholesky(correlations: Mapping[tuple[str, str], float] | None) -> np.ndarray:
     """Lower Cholesky factor of the correlation matrix of the log-parameters of :data:`VARIED`."""
     c = np.eye(len(VARIED))
@@ -91,7 +84,7 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         if k in typ:
             typ[k] = float(v)
         else:  # a per-patient parameter without between-patient variability: the same for every man
-            fixed[k] = _bounded(k, float(v))
+            fixed[k] = parameters.clip(k, float(v))
     sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
     chol = _cholesky(correlations)
     a0 = base.age if age is None else float(age)
@@ -103,7 +96,7 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         z[:len(VARIED)] = chol @ z[:len(VARIED)]
         over = dict(fixed)
         for j, k in enumerate(VARIED):
-            over[k] = _bounded(k, typ[k] * math.exp(sig[k] * z[j]))
+            over[k] = parameters.clip(k, typ[k] * math.exp(sig[k] * z[j]))
         a = min(max(a0 + age_sd * z[-2], 18.0), 90.0)
         b = min(max(b0 + bmi_sd * z[-1], 16.0), 60.0)
         men.append(Patient(name=f"{name}{i}", age=a, bmi=b, overrides=over, history=base.history))

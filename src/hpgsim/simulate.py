@@ -29,12 +29,7 @@ __all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES
 
 MODES = ("averaged", "pulsatile")
 ENGINES = ("compiled", "scipy")  # the averaged mode's engines: compiled exponential integrator, adaptive scipy LSODA
-OBSERVABLES: Mapping[str, str] = {
-    "total_testosterone": "ng/dL", "free_testosterone": "pg/mL", "bioavailable_testosterone": "ng/dL",
-    "lh": "IU/L", "fsh": "IU/L", "estradiol": "pg/mL", "shbg": "nmol/L", "inhibin_b": "pg/mL",
-    "intratesticular_testosterone": "nmol/L", "sperm_concentration": "M/mL", "total_sperm_count": "M",
-    "total_motile_count": "M", "t_e2_ratio": "1", "t_lh_ratio": "1",
-}
+OBSERVABLES: Mapping[str, str] = phys.OBSERVABLE_UNITS  # canonical observables and their units
 PULSE_INTERVAL_SHAPE = 4.0  # gamma shape of stochastic GnRH inter-pulse intervals (CV 0.5): LH pulse counts 1-6 per 8 h around a median of 3 (Spectrum of LH pulsatility in normal men; parameter_book A1)
 SAMPLE_HOUR = 8.0
 

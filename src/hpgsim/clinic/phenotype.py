@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from hpgsim.report.plots import REFERENCE_RANGES
+from hpgsim.clinic.ranges import REFERENCE_RANGES
 
 __all__ = ["THRESHOLDS", "Classification", "classify"]
 

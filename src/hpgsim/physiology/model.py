@@ -40,7 +40,7 @@ from typing import Mapping
 import numpy as np
 
 from hpgsim import parameters
-from hpgsim.physiology.binding import albumin_term, free_testosterone
+from hpgsim.physiology.binding import albumin_term, free_t_core, free_testosterone
 from hpgsim.units import MOLAR_MASS
 
 # nmol/L -> clinical units, from the molar masses of the units module
@@ -281,11 +281,14 @@ KEYS: tuple[str, ...] = (
 S = namedtuple("S", STATES)(*range(len(STATES)))
 K = namedtuple("K", KEYS)(*range(len(KEYS)))
 E = namedtuple("E", EFFECTS)(*range(len(EFFECTS)))
-OBS: tuple[str, ...] = (
-    "total_testosterone", "free_testosterone", "bioavailable_testosterone", "lh", "fsh", "estradiol", "shbg",
-    "inhibin_b", "intratesticular_testosterone", "sperm_concentration", "total_sperm_count",
-    "total_motile_count", "t_e2_ratio", "t_lh_ratio",
-)
+# the canonical observables (FORMAT.md) in the order observables_core writes them, with their units
+OBSERVABLE_UNITS: Mapping[str, str] = {
+    "total_testosterone": "ng/dL", "free_testosterone": "pg/mL", "bioavailable_testosterone": "ng/dL",
+    "lh": "IU/L", "fsh": "IU/L", "estradiol": "pg/mL", "shbg": "nmol/L", "inhibin_b": "pg/mL",
+    "intratesticular_testosterone": "nmol/L", "sperm_concentration": "M/mL", "total_sperm_count": "M",
+    "total_motile_count": "M", "t_e2_ratio": "1", "t_lh_ratio": "1",
+}
+OBS: tuple[str, ...] = tuple(OBSERVABLE_UNITS)
 
 
 def pack_constants(c: Mapping[str, object]) -> np.ndarray:
@@ -315,21 +318,12 @@ def _hill_kn(x, kn, n):
     return xn / (kn + xn)
 
 
-def _free_t_core(t, shbg, alb_n, k_bind):
-    """Vermeulen free T (nmol/L) from total T and SHBG (nmol/L): the positive root, without branches."""
-    tt = np.maximum(t, 0.0) * 1e-9
-    b = alb_n + k_bind * (np.maximum(shbg, 0.0) * 1e-9 - tt)
-    a = alb_n * k_bind
-    q = -0.5 * (b + np.copysign(np.sqrt(b * b + 4.0 * a * tt), b))
-    return np.maximum(q / a, -tt / (q - 1e-300)) * 1e9
-
-
 def _signals_core(time_h, y, k, e):
     """Serum T, SHBG, free T, aromatase left, LH-receptor stimulation and its Leydig Hill term, Leydig T
     production (nmol/h), E2 (nmol/L), estrogen signal."""
     t = np.maximum(y[S.t], 0.0)
     shbg = np.maximum(y[S.shbg], 0.0)
-    ft = _free_t_core(t, shbg, k[K.alb_n], k[K.k_bind])
+    ft = free_t_core(t, shbg, k[K.alb_n], k[K.k_bind])
     arom = 1.0 - e[E.aromatase_inhibition]
     stim = np.maximum(y[S.lh], 0.0) + e[E.exogenous_lh] + e[E.lh_activity]
     circ = 1.0 + k[K.circ_amp] * np.cos(k[K.omega] * (time_h - k[K.circ_phase]))
