@@ -295,6 +295,20 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
       description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
       source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),
+    P(name="spermatogonial_doubling_days", value=20.0, unit="day", group="spermatogenesis", patient=True, cv=0.5,
+      lower=5.0, upper=400.0,
+      description="doubling time of the spermatogonial reserve while hormonal support is adequate (logistic growth)",
+      source="fit: median 5 months to first sperm and 12 months to > 2 M/mL under hCG + FSH in gonadotropin-deficient "
+             "men (GONADO_COHORT99), CV from the spread of the shares reaching 0.1-20 M/mL by 16 months (same)"),
+    P(name="spermatogonial_withdrawal_half_life", value=180.0, unit="day", group="spermatogenesis",
+      description="half-life of the spermatogonial reserve (above its floor) when hormonal support is withdrawn completely",
+      source="fit: median 15 weeks to >= 20 M/mL after androgen-based contraception, slower than the germ-cell chain "
+             "alone (LIU2006); type A spermatogonia persist under gonadotropin suppression (McLachlan RI et al., "
+             "J Clin Endocrinol Metab 2002;87:546), so the reserve shrinks over months, not weeks"),
+    P(name="spermatogonial_floor", value=1e-4, unit="1", group="spermatogenesis",
+      description="stem-cell floor of the spermatogonial reserve (x reference) without any hormonal support",
+      source="fit: congenital HH (no gonadotropins since birth) gives no sperm in the ejaculate for months after hCG + "
+             "FSH starts (median 5-7 months, GONADO_COHORT99, LIU2009_JCEM)"),
     P(name="germ_cell_withdrawal_loss", value=0.06, unit="1/day", group="spermatogenesis",
       description="extra germ-cell loss rate (apoptosis, spermiation failure) when hormonal support is withdrawn completely",
       source="fit: median times to < 10/3/1 M/mL of 6.8/10/13 weeks on TE 200 mg/wk (SUPPRESSION_KINETICS2005; WHO1990); spermiation failure within weeks (McLachlan 2002)"),
@@ -473,16 +487,21 @@ _ROWS: tuple[Parameter, ...] = (
       description="half-life of the transit step between the testosterone cypionate depot and serum T (delayed absorption)",
       source="fit: serum T peak days 2 to 5 after 200 mg TC IM in hypogonadal men (Nankin HR, Fertil Steril 1987;47:1004); "
              "without it Tmax was 1.5 days"),
-    P(name="t_gel_absorption_half_life", value=3.0, unit="h", group="drug:testosterone",
-      description="absorption half-life of T from the skin reservoir",
-      source="fit: peak 2-6 h after application (Testogel, Bolt Pharmacy guide; secondary), return to baseline within 2-3 days of "
-             "stopping (same), steady state by day 2 (Testogel SmPC, emc 13255) and 48-72 h (Swerdloff RS, Wang C et al., 'Long-term pharmacokinetics of transdermal testosterone gel in hypogonadal men', J Clin Endocrinol Metab 2000). "
-             "Was 12 h (assumption), Tmax 14 h"),
+    P(name="t_gel_absorption_half_life", value=12.0, unit="h", group="drug:testosterone",
+      description="absorption half-life of T from the skin reservoir (the stratum corneum keeps releasing T over the day)",
+      source="fit: steady state by day 2 (Testogel SmPC, emc 13255) and within 48-72 h, with a flat 24-h profile at "
+             "steady state (Swerdloff RS, Wang C et al., 'Long-term pharmacokinetics of transdermal testosterone gel in "
+             "hypogonadal men', J Clin Endocrinol Metab 2000;85:4500); return to baseline within 2-3 days of stopping "
+             "(Testogel patient guide, secondary). A 3-h half-life (peak 2-6 h, same secondary guide) left the 08:00 "
+             "pre-application trough at a third of the daily mean, against the flat profile of the label studies"),
     P(name="t_gel_f", value=0.10, unit="1", group="drug:testosterone", description="fraction of applied gel T absorbed",
       source="AndroGel 1% label ~10% (" + PB + " B4)"),
-    P(name="t_ester_f", value=0.5, unit="1", group="drug:testosterone",
-      description="systemic availability of testosterone released from IM ester depots",
-      source="fit: trough T 542 and 1345 ng/dL on TE 125 and 300 mg weekly with endogenous T suppressed (Bhasin 2001, BHASIN2001)"),
+    P(name="t_ester_f", value=0.8, unit="1", group="drug:testosterone",
+      description="apparent systemic availability of testosterone released from ester depots (with t_clearance)",
+      source="fit: steady-state mean T 422.4 and 895.5 ng/dL on SC testosterone enanthate 50 and 100 mg weekly in "
+             "hypogonadal men (Kaminetsky JC et al., J Sex Med 2015, dose-ranging PK study of the auto-injector) give "
+             "0.78 and 0.83 with t_clearance 950 L/day; Cavg 553 ng/dL on 75 mg weekly (titrated 50-100 mg) at week 12 "
+             "in 150 men (Xyosted phase 3, same group). Checked, not fitted, against Bhasin 2001 troughs (BHASIN2001)"),
     P(name="t_enanthate_t_fraction", value=288.42 / 400.59, unit="1", group="drug:testosterone",
       description="testosterone mass fraction of the enanthate ester", source="molar masses 288.42 / 400.59 g/mol"),
     P(name="t_cypionate_t_fraction", value=288.42 / 412.61, unit="1", group="drug:testosterone",

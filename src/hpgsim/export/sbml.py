@@ -435,7 +435,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("shbg_goal", "shbg_target * (max(t_pos, 1e-3) / t_ref)^(-shbg_androgen_exp)"),
         ("h_stim", "hill(stim, l50, lhill)"),
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
-        ("steroid_signal", "(x_t * ft / ft_ref + x_e * e_sig) / (x_t + x_e)"),
+        ("steroid_signal", "e_sig"),
     ]
     for rid, f in rules:
         w.assign(rid, f)
@@ -451,7 +451,9 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["leydig_resp"]: f"k_lrec * (1 - {s['leydig_resp']}) - k_ldes * hill(stim, ldes_k, 2) * {s['leydig_resp']}",
         s["leydig_trophic"]: f"k_z * (z_target - {s['leydig_trophic']})",
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
-        germ[0]: f"k_tr * support - (k_tr + germ_loss) * {germ[0]}",
+        s["sg_reserve"]: (f"sg_r * (1 - deficit) * max({s['sg_reserve']}, 0) * (1 - max({s['sg_reserve']}, 0))"
+                          f" - sg_kw * deficit * (max({s['sg_reserve']}, 0) - sg_floor)"),
+        germ[0]: f"k_tr * support * max({s['sg_reserve']}, 0) - (k_tr + germ_loss) * {germ[0]}",
         **{germ[i]: f"k_tr * {germ[i - 1]} - (k_tr + germ_loss) * {germ[i]}" for i in range(1, phys.N_GERM)},
         epi[0]: f"k_tr * sperm_eff * {germ[-1]} - k_epi * {epi[0]}",
         **{epi[i]: f"k_epi * ({epi[i - 1]} - {epi[i]})" for i in range(1, phys.N_EPI)},

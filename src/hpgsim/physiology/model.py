@@ -9,9 +9,11 @@ Layers (DESIGN section 3):
 * hypothalamus - GnRH pulse frequency ``f = fmax c / (1 + xT FT/FT0 + xE e)`` slowed by free T
   (androgen receptor), by the estrogen signal ``e`` (plasma E2 and local aromatisation, both seen
   through ``1 - ER occupancy``) and by cortisol ``c``; pulse mass set by ``gnrh_drive`` . The
-  same sex-steroid signal integrated over days (``steroid_hyp``) sets the activity of the pulse
+  estrogen signal integrated over days (``steroid_hyp``) sets the activity of the pulse
   generator (frequency and mass of its pulses): flat near the reference, it shuts the generator
-  down under supraphysiological T.  In the
+  down under supraphysiological T (aromatised, locally and in plasma), but not when T rises
+  because an aromatase inhibitor or a SERM removed the estrogen signal (T'Sjoen 2005: LH +339%
+  with T +146% on letrozole).  In the
   averaged mode the receptor occupancy of a train of pulses is averaged exactly,
   ``occ = f ln(1 + m) / kG``; in the pulsatile mode portal GnRH jumps by ``m`` at each pulse.
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
@@ -24,7 +26,11 @@ Layers (DESIGN section 3):
   T pool turns over at least 20 times a day, Oettel review, parameter book A2: far faster than any
   forcing of the averaged mode);
   inhibin B from Sertoli cells driven by FSH and germ cells; spermatogenesis as a delay chain
-  fed by FSH and ITT support with hormone-withdrawal germ-cell loss, then epididymal transit.
+  fed by FSH and ITT support with hormone-withdrawal germ-cell loss, then epididymal transit; the
+  chain's entry is gated by a spermatogonial reserve that grows logistically (by proliferation)
+  while support lasts and shrinks towards a stem-cell floor without it: a man who never had
+  gonadotropins (congenital HH) starts from the floor and needs months of treatment before sperm
+  appear (median 5-7 months), a man after long suppression recovers more slowly than after a short one.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
   testicular E2 secretion; both reduced by aromatase-inhibitor occupancy.
 * binding - SHBG (age, BMI, androgen effect) and Vermeulen free / bioavailable T.
@@ -65,7 +71,8 @@ STATES: tuple[str, ...] = (
     "inhibin_b",  # pg/mL
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
     "leydig_trophic",  # LH-dependent Leydig steroidogenic mass (1 = reference man)
-    "steroid_hyp",  # sex-steroid signal integrated by the hypothalamus (1 = reference man)
+    "steroid_hyp",  # estrogen signal integrated by the hypothalamus (1 = reference man)
+    "sg_reserve",  # spermatogonial reserve feeding the germ-cell chain (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
     *(f"epi{i}" for i in range(N_EPI)),
 )
@@ -246,6 +253,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["sp_itt_k_n"] = c["sp_itt_k"] ** c["sp_itt_n"]
     c["sp_fsh_k_n"] = c["sp_fsh_k"] ** c["sp_fsh_n"]
     c["support_ref"] = float(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}))
+    c["sg_r"] = ln2 / (np.asarray(p["spermatogonial_doubling_days"], dtype=float) * 24.0)
+    c["sg_kw"] = ln2 / (p["spermatogonial_withdrawal_half_life"] * 24.0)
+    c["sg_floor"] = p["spermatogonial_floor"]
     c["germ_ref"] = np.array([q**i for i in range(N_GERM)])
     c["germ_ref_mean"] = float(c["germ_ref"].mean())
     out_ref = k_tr * q**N_GERM  # flux into the epididymis at reference (per unit stage-1 content)
@@ -277,6 +287,7 @@ KEYS: tuple[str, ...] = (
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
     # half-saturation constants raised to their Hill exponents (one power less per evaluation)
     "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n", "sperm_eff",
+    "sg_r", "sg_kw", "sg_floor",
 )
 S = namedtuple("S", STATES)(*range(len(STATES)))
 K = namedtuple("K", KEYS)(*range(len(KEYS)))
@@ -434,10 +445,17 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
     dy[S.leydig_trophic] = k[K.k_z] * (z_target - y[S.leydig_trophic])
     lam[S.leydig_trophic] = 0.0
-    s_sig = (k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig) / (k[K.x_t] + k[K.x_e])
-    dy[S.steroid_hyp] = k[K.k_hyp] * (s_sig - s_hyp)
+    # the generator integrates the estrogen signal (plasma E2 and local aromatisation of T): an
+    # aromatase inhibitor or a SERM lowers it even while T doubles, supraphysiological T raises it
+    dy[S.steroid_hyp] = k[K.k_hyp] * (e_sig - s_hyp)
     lam[S.steroid_hyp] = 0.0
-    dy[S.germ0] = k_tr * support - (k_tr + loss) * y[S.germ0]
+    # spermatogonial reserve: expands by proliferation (logistic) while hormonal support lasts and
+    # shrinks towards a stem-cell floor without it; it gates the entry into the germ-cell chain
+    sg = np.maximum(y[S.sg_reserve], 0.0)
+    dy[S.sg_reserve] = (k[K.sg_r] * (1.0 - deficit) * sg * (1.0 - sg)
+                        - k[K.sg_kw] * deficit * (sg - k[K.sg_floor]))
+    lam[S.sg_reserve] = 0.0
+    dy[S.germ0] = k_tr * support * sg - (k_tr + loss) * y[S.germ0]
     for i in range(1, N_GERM):
         dy[S.germ0 + i] = k_tr * y[S.germ0 + i - 1] - (k_tr + loss) * y[S.germ0 + i]
     for i in range(N_GERM):
@@ -526,6 +544,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["leydig_resp"]] = 1.0
     y[IDX["steroid_hyp"]] = 1.0
     y[IDX["leydig_trophic"]] = 1.0
+    y[IDX["sg_reserve"]] = 1.0
     germ = np.asarray(cc["germ_ref"])
     y[I_GERM0:I_GERM0 + N_GERM] = germ if n is None else germ[:, None]
     y[I_EPI0:I_EPI0 + N_EPI] = cc["epi_ref"] * np.asarray(cc["sperm_eff"])
