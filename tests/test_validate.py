@@ -201,3 +201,43 @@ def test_validate_refuses_a_malformed_spec_with_exit_2(tmp_path):
     lines = [line for line in res.output.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and "bad.yaml" in lines[0] and "kind" in lines[0] and "Traceback" not in res.output
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- a quick subset of the library
+
+LIBRARY = Path(__file__).resolve().parents[1] / "validation" / "trials"
+QUICK = ("HCG6000_SINGLE", "KLOTZ2008_CS21_DEG", "LEE2004_KJA")  # fitted, multi-time-point; not fitted; matched
+
+
+def test_a_quick_subset_of_the_library_runs_and_writes_the_report(tmp_path):
+    """Three small specs of the library, 8 men each, through the command with --json and --report
+    (the whole library runs outside the unit tests: validation/run_all.sh)."""
+    specs = [str(LIBRARY / f"{name}.yaml") for name in QUICK]
+    out, md = tmp_path / "report.json", tmp_path / "docs" / "validation.md"
+    md.parent.mkdir()
+    res = runner.invoke(app, ["validate", *specs, "--n-men", "8", "--json", str(out), "--report", str(md)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    n_endpoints = sum(len(load_spec(s).endpoints()) for s in specs)
+    assert doc["summary"]["endpoints"] == len(doc["endpoints"]) == n_endpoints
+    for e in doc["endpoints"]:
+        assert e["predicted"] is not None or e["note"], e
+    assert {t["trial"]: t["group"] for t in doc["trials"]} == {
+        "HCG6000_SINGLE": "fitted", "KLOTZ2008_CS21_DEG": "not_fitted", "LEE2004_KJA": "not_fitted"}
+    text = md.read_text()
+    assert "## Score" in text and "used for fitting" in text and "not used for fitting" in text
+    assert sum(line.startswith(("| HCG6000", "| KLOTZ", "| LEE2004")) for line in text.splitlines()) >= n_endpoints
+    links = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
+    assert links == ["validation/HCG6000_SINGLE.png"]
+    assert (md.parent / links[0]).stat().st_size > 5_000
+    assert not list(md.parent.glob(".*.tmp"))
+
+
+def test_validate_refuses_a_spec_without_published_values(tmp_path):
+    design = dict(TINY, arms=[dict(TINY["arms"][0], endpoints=[{"observable": "lh", "kind": "mean", "week": 1,
+                                                                 "unit": "IU/L"}])])
+    spec = write(tmp_path / "design.yaml", design)
+    res = runner.invoke(app, ["validate", str(spec)])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "arms[0].endpoints[0].value: missing" in lines[0] and "hpgsim trial" in lines[0]

@@ -289,9 +289,44 @@ def protocols(
     con.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
-from hpgsim.trials.cli import validate  # noqa: E402
+@app.command()
+def assess(
+    patient: str = typer.Argument(..., help="the patient file (YAML or JSON, see PATIENT_FORMAT.md) or a built-in "
+                                            "example name (e.g. obese_hyperestrogenic)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the assessment as JSON here"),
+    report: Optional[Path] = typer.Option(None, help="write the self-contained HTML report here"),
+    pdf: Optional[Path] = typer.Option(None, help="write a PDF of the assessment here"),
+    weight: Optional[List[str]] = typer.Option(None, help="a score weight KEY=VALUE (repeat); keys in the report"),
+    n: int = typer.Option(40, help="posterior draws of the twin shared by every option"),
+    seed: int = typer.Option(0, help="seed of the posterior draws"),
+) -> None:
+    """Clinical assessment: labs read, phenotype, options predicted on his twin, titration, monitoring plan."""
+    from hpgsim.clinic.assess import assess as run_assess, load_patient, parse_weight_options, summary_lines
+    from hpgsim.report.html import check_output_paths, render_outputs, write_atomically
+
+    try:
+        pf = load_patient(patient)
+        check_output_paths(json=json_out, report=report, pdf=pdf)
+        a = run_assess(pf, weights=parse_weight_options(weight), n=n, seed=seed)
+    except InputError as e:
+        _fail(str(e))
+    files = render_outputs(a, json_path=json_out, html_path=report, pdf_path=pdf)  # all in memory, then written
+    try:
+        write_atomically(files)
+    except OSError as e:
+        _fail(f"out: cannot write ({e.strerror or e}); allowed: file paths in existing, writable folders")
+    typer.echo("\n".join(summary_lines(a) + [f"wrote {p}" for p in files]))
+
+
+from hpgsim.trials.cli import sensitivity, trial, validate  # noqa: E402
 
 app.command()(validate)
+app.command()(trial)
+app.command()(sensitivity)
+
+from hpgsim.web.cli import serve  # noqa: E402  (imports only typer; the web stack loads when it runs)
+
+app.command()(serve)
 
 
 def main() -> None:

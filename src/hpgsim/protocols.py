@@ -21,6 +21,8 @@ hcg_fsh_hh                     the same hCG, FSH 150 IU SC 3x/week added from we
 pulsatile_gonadorelin_hh       gonadorelin 5 ug SC every 90 minutes by pump
 post_trt_restart               gonadorelin pump + tamoxifen + clomiphene for 12 weeks after TRT
 post_trt_restart_with_ai       the same plus low-dose anastrozole (the optional part)
+post_trt_clomiphene_ai         clomiphene + low-dose anastrozole for 12 weeks after TRT
+testosterone_gel               testosterone gel 50 mg daily (suppresses spermatogenesis)
 =============================  ==============================================================
 
 These are simulated options for research and education, never a directive; most of these
@@ -324,6 +326,48 @@ _PRESETS: tuple[Protocol, ...] = (
         **_cite("source doc 001", "source doc 000", "Lutrepulse label", "tamoxifen 1987, 2019",
                 "Shah 2021 ('Helo 2015')", "AUA/ASRM 2020"),
         variant_of="post_trt_restart",
+    ),
+    Protocol(
+        name="post_trt_clomiphene_ai",
+        title="Post-TRT restart: clomiphene with low-dose anastrozole",
+        indication=("post_trt_suppressed",),
+        prescriptions=("clomiphene citrate 25 mg PO daily for 12 weeks", "anastrozole 0.5 mg PO twice weekly for 12 weeks"),
+        description=(
+            "The combination the source documents describe for recovery after testosterone therapy: clomiphene "
+            "to restart central LH and FSH production, with a low dose of anastrozole against the early surge of "
+            "aromatisation as endogenous testosterone recovers. Doses are the source documents' usual ones "
+            "(clomiphene 25 mg daily; anastrozole at the low end of 0.5-1 mg two times a week); the 12-week course "
+            "is hpgsim's choice, as in post_trt_restart. Watch that estradiol is not driven below the normal range."
+        ),
+        source="source doc 000; source doc 001; AUA/ASRM 2020",
+        references=(_REFERENCES["source doc 000"], _REFERENCES["source doc 001"], _REFERENCES["AUA/ASRM 2020"]),
+    ),
+    Protocol(
+        name="testosterone_gel",
+        title="Testosterone replacement (gel)",
+        indication=("primary_hypogonadism", "secondary_hypogonadism", "congenital_hh", "obese_hyperestrogenic"),
+        prescriptions=("testosterone gel 50 mg transdermal daily",),
+        description=(
+            "Testosterone replacement for men with confirmed testosterone deficiency who do not wish to father "
+            "children now: 50 mg a day of 1% gel is the label's starting dose (5 g of gel, the gel arm of Taylor & "
+            "Levine 2010). Exogenous testosterone suppresses LH and FSH and with them intratesticular "
+            "testosterone and spermatogenesis, often to azoospermia (WHO 1990): the guidelines advise against it "
+            "in men who want fertility. The only hormonal option that restores serum testosterone in primary "
+            "(testicular) hypogonadism. Labs at 3-6 months (testosterone, hematocrit), then yearly."
+        ),
+        source="AUA 2018; Endocrine Society 2018; AUA/ASRM 2020; AndroGel label; Taylor & Levine 2010",
+        references=(
+            "Mulhall JP et al. Evaluation and Management of Testosterone Deficiency: AUA Guideline. J Urol "
+            "2018;200:423-32 (testosterone therapy for testosterone deficiency; men who want fertility should not "
+            "receive it)",
+            "Bhasin S et al. Testosterone Therapy in Men With Hypogonadism: an Endocrine Society Clinical Practice "
+            "Guideline. JCEM 2018;103:1715-44 (monitoring at 3-12 months: testosterone, hematocrit)",
+            _REFERENCES["AUA/ASRM 2020"],
+            "AndroGel 1% label: starting dose 50 mg testosterone (5 g gel) daily, 50-100 mg/day",
+            _REFERENCES["Taylor & Levine 2010"],
+            "World Health Organization Task Force on Methods for the Regulation of Male Fertility. Contraceptive "
+            "efficacy of testosterone-induced azoospermia in normal men. Lancet 1990;336:955-9",
+        ),
     ),
 )
 

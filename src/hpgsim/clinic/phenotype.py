@@ -4,7 +4,8 @@ The rules follow the clinical definitions (thresholds and their sources in :data
 hypogonadism is a low morning total T; it is primary when LH or FSH is above the reference range
 and secondary (hypogonadotropic) when they are low or inappropriately normal; congenital or
 severe hypogonadotropic hypogonadism when T is very low with LH and FSH below 1.5 IU/L; a man who
-took testosterone or anabolic steroids in the last year is post-TRT suppressed; a low T/E2 ratio
+took testosterone or anabolic steroids in the last year is post-TRT suppressed, unless the congenital
+pattern persists longer after the last dose than the axis usually needs to recover; a low T/E2 ratio
 with obesity is obesity-related hyperestrogenism; a low sperm concentration with normal hormones
 is idiopathic oligozoospermia.  The names are those of :data:`hpgsim.patient.PHENOTYPES`.
 """
@@ -29,6 +30,8 @@ THRESHOLDS: Mapping[str, tuple[float, str, str]] = {
     "obese_bmi": (30.0, "kg/m2", "WHO obesity class I"),
     "low_sperm_concentration": (REFERENCE_RANGES["sperm_concentration"][0], "M/mL", REFERENCE_RANGES["sperm_concentration"][2]),
     "history_window": (52.0, "weeks", "recovery of spermatogenesis after androgens takes up to a year or more (WHO 1990)"),
+    "androgen_recovery": (15.0, "weeks", "median time to recovery of spermatogenesis after hormonal male contraception "
+                          "3.4 months, gonadotropins recovering first (Liu PY et al. Lancet 2006;367:1412)"),
 }
 
 _ANDROGENS = ("testosterone",)
@@ -54,9 +57,20 @@ def classify(labs: Mapping[str, float], *, bmi: float, history: Sequence[tuple[s
     tt, lh, fsh = labs.get("total_testosterone"), labs.get("lh"), labs.get("fsh")
     e2, sperm = labs.get("estradiol"), labs.get("sperm_concentration")
     reasons: list[str] = []
-    recent = [text for text, _, stop in history
+    recent = [(text, stop) for text, _, stop in history
               if any(a in text.lower() for a in _ANDROGENS) and stop > -_t("history_window")]
+    congenital_pattern = (tt is not None and tt < _t("very_low_total_testosterone") and lh is not None
+                          and lh < _t("low_gonadotropin") and (fsh is None or fsh < _t("low_gonadotropin")))
+    if recent and congenital_pattern and -max(stop for _, stop in recent) > _t("androgen_recovery"):
+        off = -max(stop for _, stop in recent)
+        reasons.append(f"testosterone stopped {off:g} weeks ago ({recent[0][0]}), longer than the "
+                       f"{_t('androgen_recovery'):g} weeks in which the axis usually starts to recover")
+        reasons.append(f"T {tt:.0f} ng/dL below {_t('very_low_total_testosterone'):g} with LH {_fmt(lh)} and FSH "
+                       f"{_fmt(fsh)} IU/L below {_t('low_gonadotropin'):g} after that washout: absent GnRH drive "
+                       "(congenital or severe HH)")
+        return Classification("congenital_hh", tuple(reasons))
     if recent:
+        recent = [text for text, _ in recent]
         reasons.append(f"testosterone in the last {_t('history_window'):g} weeks ({recent[0]}): the axis and "
                        "spermatogenesis are expected to be suppressed and recovering")
         return Classification("post_trt_suppressed", tuple(reasons))

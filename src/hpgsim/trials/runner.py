@@ -21,13 +21,23 @@ The endpoint kinds (``shared/validation/FORMAT.md``), on the men whose simulatio
 The direction of change is checked where an endpoint implies one: the sign of a percent change,
 a fold change against 1, and a mean or median after week 0 against the published baseline of
 its observable (predicted: the same statistic of the cohort at week 0).
+
+Where the arms are simulated is a :class:`Simulator`'s business: each arm is an :class:`ArmJob`
+(regimen, horizon, sample days, observables) run on the trial's men by the pure function
+:func:`simulate_job`. :class:`LocalSimulator` runs it in this process (optionally by chunks of
+men); :class:`hpgsim.trials.distributed.DaskSimulator` runs chunks of men on a Dask cluster. The
+engine simulates every man independently of the others, so results concatenated in order are
+bit-identical to one batch (tests/test_distributed.py checks it), and the endpoints are computed
+here, on the whole cohort, whatever simulated it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -59,6 +69,17 @@ __all__ = [
     "run_trial",
     "run_trials",
     "build_cohort",
+    "cohort_base",
+    "baseline_target",
+    "ArmJob",
+    "plan_arms",
+    "simulate_job",
+    "concat_results",
+    "table_overrides",
+    "Pending",
+    "Simulator",
+    "LocalSimulator",
+    "chunks",
     "treatment",
     "predict",
     "level",
@@ -76,6 +97,10 @@ __all__ = [
 
 Progress = Callable[[str, str], None]
 """Called with (trial id, arm name) when an arm has been simulated."""
+ArmDone = Callable[[int], None]
+"""Called with an arm's position in the job list when its cohort is complete."""
+MenDone = Callable[[int], None]
+"""Called with a number of men whose simulation (of one job) has just finished."""
 
 GROUPS = ("fitted", "not_fitted", "unlisted")
 CURVE_POINTS = 120  # at most this many extra sample times per arm when curves are wanted
@@ -372,17 +397,30 @@ class ValidationReport:
 # --------------------------------------------------------------------------------------------
 
 
-def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:
-    """The trial's virtual men: its phenotype, age and BMI, run-in as shared history, matched to
-    the published baseline observables that a cohort can be matched on."""
+def cohort_base(spec: TrialSpec) -> Patient:
+    """The trial's base man: its phenotype (``eugonadal`` if it names none), with the run-in
+    appended to his treatment history so that it ends at the arms' week 0."""
     pop = spec.population
     base = phenotype(pop.phenotype or "eugonadal")
     if spec.run_in is not None:
         w = spec.run_in.weeks
         past = tuple((text, start - w, stop - w) for text, start, stop in base.history)
         base = replace(base, history=(*past, ("; ".join(spec.run_in.regimen), -w, 0.0)))
-    target = {k: float(spec.baseline(k, OBSERVABLE_UNITS[k][0]) or 0.0)
-              for k in pop.baseline if k in BASELINE_PARAMETER}
+    return base
+
+
+def baseline_target(spec: TrialSpec) -> dict[str, float]:
+    """The published baseline means a cohort can be matched on, in canonical units."""
+    return {k: float(spec.baseline(k, OBSERVABLE_UNITS[k][0]) or 0.0)
+            for k in spec.population.baseline if k in BASELINE_PARAMETER}
+
+
+def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:
+    """The trial's virtual men: its phenotype, age and BMI, run-in as shared history, matched to
+    the published baseline observables that a cohort can be matched on."""
+    pop = spec.population
+    base = cohort_base(spec)
+    target = baseline_target(spec)
     if target:
         return list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi).men)
     return virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
@@ -446,30 +484,188 @@ def check_spec(spec: TrialSpec) -> None:
                                  f"allowed: {SAMPLE_CLOCK_HOUR:g} to 24 on day 0")
 
 
+# --------------------------------------------------------------------------------------------
+# simulating arms: jobs, the pure function, and where it runs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArmJob:
+    """One arm to simulate on a cohort: its regimen (doses already limited to the arm), the
+    horizon in days, the 08:00 sample days and the observables kept. ``table`` gives parameters of
+    the table that are not per-patient other values, shared by every man of the batch (sensitivity
+    analysis; empty for trials)."""
+
+    regimen: Regimen
+    days: float
+    sample_days: tuple[float, ...]
+    observables: tuple[str, ...]
+    table: tuple[tuple[str, float], ...] = ()
+
+
+@contextmanager
+def table_overrides(values: Mapping[str, float]) -> Iterator[None]:
+    """Within the block, :func:`hpgsim.parameters.values` gives ``values`` for these parameters.
+
+    For parameters that are shared by all men (a drug's PK, the physiology's constants), which a
+    :class:`~hpgsim.patient.Patient` cannot override. Process-wide while it lasts: used one batch at
+    a time (in this process or in a worker's task), never around concurrent simulations.
+    """
+    if not values:
+        yield
+        return
+    from hpgsim import parameters
+
+    patient = set(parameters.names(patient=True))
+    for k in values:
+        if k not in parameters.TABLE or k in patient:
+            raise InputError("table", f"'{k}' is not a shared parameter of the table; per-patient parameters are "
+                                      "set on the men")
+    original = parameters.values
+
+    def values_with_overrides() -> dict[str, float]:
+        out = original()
+        out.update(values)
+        return out
+
+    parameters.values = values_with_overrides
+    try:
+        yield
+    finally:
+        parameters.values = original
+
+
+def simulate_job(men: Sequence[Patient], job: ArmJob) -> CohortResult:
+    """Simulate one arm on ``men`` (a whole cohort or a chunk of it): a pure function of its inputs."""
+    with table_overrides(dict(job.table)):
+        return simulate_cohort(men, job.regimen, days=job.days, sample_days=list(job.sample_days),
+                               observables=list(job.observables))
+
+
+def concat_results(parts: Sequence[CohortResult]) -> CohortResult:
+    """Cohort results of consecutive chunks of men (same job), as one result in the same order."""
+    parts = list(parts)
+    if not parts:
+        raise InputError("parts", "no cohort results to join; allowed: one or more")
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    for part in parts[1:]:
+        if not np.array_equal(part.days, first.days) or set(part.values) != set(first.values):
+            raise InputError("parts", "chunks sampled on different days or observables; allowed: chunks of one job")
+    values = {k: np.concatenate([p.values[k] for p in parts], axis=1) for k in first.values}
+    names = tuple(n for p in parts for n in p.names)
+    provenance = {**first.provenance, "n": len(names)}
+    return CohortResult(status=np.concatenate([p.status for p in parts]),
+                        message=tuple(m for p in parts for m in p.message), days=first.days, values=values,
+                        names=names, conc=first.conc, provenance=provenance)
+
+
+class Pending(Protocol):
+    """Arms submitted to a :class:`Simulator`, one cohort result per job when asked."""
+
+    def done(self) -> bool:
+        """Whether :meth:`result` would return without waiting."""
+
+    def result(self, on_arm: ArmDone | None = None, on_men: MenDone | None = None) -> list[CohortResult]:
+        """The cohort results in job order (waits, or simulates, as needed)."""
+
+
+class Simulator(Protocol):
+    """Where arms are simulated. ``lookahead``: how many trials :func:`run_trials` may have
+    submitted and not yet collected (0: each trial is finished before the next is prepared)."""
+
+    lookahead: int
+
+    def submit(self, men: Sequence[Patient], jobs: Sequence[ArmJob]) -> Pending:
+        """Start (or schedule) every job on the same men."""
+
+
+def chunks(n: int, size: int | None) -> list[tuple[int, int]]:
+    """``[lo, hi)`` bounds of consecutive chunks of at most ``size`` men (one chunk if None)."""
+    if size is None or size >= n:
+        return [(0, n)]
+    if size < 1:
+        raise InputError("chunk", f"{size} is not allowed; allowed: a whole number of men >= 1")
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+class _LocalPending:
+    def __init__(self, men: Sequence[Patient], jobs: Sequence[ArmJob], chunk: int | None):
+        self.men, self.jobs, self.chunk = list(men), list(jobs), chunk
+
+    def done(self) -> bool:
+        return False
+
+    def result(self, on_arm: ArmDone | None = None, on_men: MenDone | None = None) -> list[CohortResult]:
+        out = []
+        for i, job in enumerate(self.jobs):
+            parts = []
+            for lo, hi in chunks(len(self.men), self.chunk):
+                parts.append(simulate_job(self.men[lo:hi], job))
+                if on_men is not None:
+                    on_men(hi - lo)
+            out.append(concat_results(parts))
+            if on_arm is not None:
+                on_arm(i)
+        return out
+
+
+@dataclass
+class LocalSimulator:
+    """Arms simulated in this process when their results are asked for; ``chunk`` men at a time
+    (None: the whole cohort in one :func:`~hpgsim.simulate.simulate_cohort` call)."""
+
+    chunk: int | None = None
+    lookahead: int = 0
+
+    def submit(self, men: Sequence[Patient], jobs: Sequence[ArmJob]) -> Pending:
+        return _LocalPending(men, jobs, self.chunk)
+
+
+def plan_arms(spec: TrialSpec, *, curves: bool = False) -> list[ArmJob]:
+    """One job per arm: the arm's treatment, its sample days (endpoints, week 0, and a regular grid
+    when ``curves``), and the observables its endpoints need (the first arm also the published
+    baseline's)."""
+    curves = curves and bool(curve_groups(spec))
+    baseline_obs = [k for k in spec.population.baseline if k in OBSERVABLES]
+    jobs = []
+    for i, arm in enumerate(spec.arms):
+        wanted = [e.observable for e in arm.endpoints] + (baseline_obs if i == 0 else [])
+        observables = tuple(k for k in dict.fromkeys(wanted) if k in OBSERVABLES)
+        samples = _arm_samples(arm, curves)
+        jobs.append(ArmJob(regimen=treatment(arm), days=max(samples[-1], 1.0), sample_days=tuple(samples),
+                           observables=observables))
+    return jobs
+
+
 def run_trial(spec: TrialSpec, *, n_men: int = 60, seed: int = 0, progress: Progress | None = None,
-              curves: bool = False) -> TrialResult:
+              curves: bool = False, simulator: Simulator | None = None) -> TrialResult:
     """Simulate every arm of ``spec`` on one matched cohort and compare each endpoint with its
     published value. ``curves`` also samples the arms of a multi-time-point trial on a regular grid
-    of days (for plots)."""
+    of days (for plots); ``simulator`` says where the arms run (default: in this process)."""
     check_spec(spec)
     t0 = time.perf_counter()
     men = build_cohort(spec, n_men=n_men, seed=seed)
-    curves = curves and bool(curve_groups(spec))
-    baseline_obs = [k for k in spec.population.baseline if k in OBSERVABLES]
+    pending = (simulator or LocalSimulator()).submit(men, plan_arms(spec, curves=curves))
+    return _finish_trial(spec, men, pending, progress, t0)
+
+
+def _finish_trial(spec: TrialSpec, men: Sequence[Patient], pending: Pending, progress: Progress | None,
+                  t0: float) -> TrialResult:
+    """Collect a trial's arms and score its endpoints."""
+    def arm_done(i: int) -> None:
+        if progress is not None:
+            progress(spec.id, spec.arms[i].name)
+
+    simulated = pending.result(on_arm=arm_done)
     cohorts: dict[str, CohortResult] = {}
     results: list[EndpointResult] = []
     n_failed = 0
-    for i, arm in enumerate(spec.arms):
-        wanted = [e.observable for e in arm.endpoints] + (baseline_obs if i == 0 else [])
-        observables = [k for k in dict.fromkeys(wanted) if k in OBSERVABLES]
-        samples = _arm_samples(arm, curves)
-        res = simulate_cohort(men, treatment(arm), days=max(samples[-1], 1.0), sample_days=samples,
-                              observables=observables)
+    for arm, res in zip(spec.arms, simulated):
         cohorts[arm.name] = res
         n_failed += len(res.status) - res.n_ok
         results += [_score_endpoint(spec, arm, j, e, res) for j, e in enumerate(arm.endpoints)]
-        if progress is not None:
-            progress(spec.id, arm.name)
     baseline = {}
     first = cohorts[spec.arms[0].name]
     for k, q in spec.population.baseline.items():
@@ -508,19 +704,36 @@ def _score_endpoint(spec: TrialSpec, arm: Arm, index: int, e: Endpoint, res: Coh
 
 def run_trials(specs: Iterable[TrialSpec], *, n_men: int = 60, seed: int = 0, progress: Progress | None = None,
                fitting: Mapping[str, Sequence[str]] | None = None, curves: bool = False,
-               on_trial: Callable[[TrialResult], None] | None = None) -> ValidationReport:
+               on_trial: Callable[[TrialResult], None] | None = None,
+               simulator: Simulator | None = None) -> ValidationReport:
     """Run every trial (same ``n_men`` and ``seed`` for each) and score them together; ``fitting``
     (study id -> parameters fitted to it, :func:`hpgsim.trials.load_fitting`) splits the score into
-    studies used for fitting and not. ``on_trial`` is called after each trial."""
+    studies used for fitting and not. ``on_trial`` is called after each trial, in spec order.
+
+    Cohorts are built here, one trial after the other; a simulator with a ``lookahead`` (Dask)
+    simulates the arms of earlier trials meanwhile. Results do not depend on the simulator."""
     specs = list(specs)
     for spec in specs:
         check_spec(spec)
+    sim = simulator or LocalSimulator()
     t0 = time.perf_counter()
-    trials = []
-    for spec in specs:
-        trials.append(run_trial(spec, n_men=n_men, seed=seed, progress=progress, curves=curves))
+    trials: list[TrialResult] = []
+    queue: deque[tuple[TrialSpec, list[Patient], Pending, float]] = deque()
+
+    def finish() -> None:
+        spec, men, pending, started = queue.popleft()
+        trials.append(_finish_trial(spec, men, pending, progress, started))
         if on_trial is not None:
             on_trial(trials[-1])
+
+    for spec in specs:
+        started = time.perf_counter()
+        men = build_cohort(spec, n_men=n_men, seed=seed)
+        queue.append((spec, men, sim.submit(men, plan_arms(spec, curves=curves)), started))
+        while queue and (len(queue) > sim.lookahead or queue[0][2].done()):
+            finish()
+    while queue:
+        finish()
     fit = {k: tuple(v) for k, v in (fitting or {}).items()}
     return ValidationReport(trials=tuple(trials), fitting=fit, n_men=n_men, seed=seed,
                             seconds=time.perf_counter() - t0)

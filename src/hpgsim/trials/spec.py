@@ -11,6 +11,11 @@ needs and falls inside its arm's simulated span. A malformed spec raises
 allowed, e.g. ``WHO1990.yaml: arms[0].endpoints[1].kind: 'mode' is not an endpoint kind;
 allowed: mean, median, ...``.
 
+Published values are required for validation. A study *design* (``hpgsim trial``: a user's own
+trial, nothing published yet) is read with ``published=False``: then ``citation`` and
+``source_quality`` may be left out, an arm may have no endpoints, and an endpoint may have no
+``value`` (it is predicted, not scored); everything else is checked the same way.
+
 Time: weeks count from the start of an arm (the end of the run-in). A lab-like endpoint at
 ``week`` is sampled on the nearest whole day, at 08:00 unless it gives ``clock_hour``; doses of
 an arm fall in its first ``weeks`` weeks and ``follow_up_weeks`` are simulated without them.
@@ -26,7 +31,16 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hpgsim.errors import InputError
 from hpgsim.patient import PHENOTYPES
@@ -142,6 +156,11 @@ class _Model(BaseModel):
         return data
 
 
+def _design(info: ValidationInfo) -> bool:
+    """Whether the spec is read as a study design (published values optional)."""
+    return bool(info.context and info.context.get("design"))
+
+
 def _text(value: str, what: str) -> str:
     if not value.strip():
         raise ValueError(f"empty; allowed: {what}")
@@ -252,7 +271,7 @@ class Endpoint(_Model):
 
     observable: str
     kind: str
-    value: float
+    value: float | None = None  # the published value; None only in a study design (nothing to score)
     unit: str | None = None
     week: float | None = Field(default=None, ge=0, le=MAX_WEEKS)
     threshold: float | None = Field(default=None, gt=0)
@@ -277,7 +296,7 @@ class Endpoint(_Model):
         return v
 
     @model_validator(mode="after")
-    def _fields_of_kind(self) -> Endpoint:
+    def _fields_of_kind(self, info: ValidationInfo) -> Endpoint:
         kind = self.kind
         needs = {"week": kind not in TIME_KINDS, "threshold": kind in FRACTION_KINDS + TIME_KINDS}
         for name, needed in needs.items():
@@ -293,9 +312,17 @@ class Endpoint(_Model):
         unit = _unit_of(self.observable, self.unit, extra=extra, optional=kind in CHANGE_KINDS)
         value = self.value
         low, high, strict, text = _VALUE_RANGE[kind]
-        if value < low or value > high or (strict and value == low):
+        if value is None:
+            if not _design(info):
+                raise _Invalid(("value",), "missing; validation needs the published value (only `hpgsim trial` "
+                                           "reads an endpoint without one)")
+            for name in ("ci", "tolerance"):
+                if getattr(self, name) is not None:
+                    raise _Invalid((name,), f"an endpoint without a published value takes no {name}; allowed: "
+                                            "give the value too")
+        elif value < low or value > high or (strict and value == low):
             raise _Invalid(("value",), f"{value:g} is not allowed for kind '{kind}'; allowed: {text}")
-        if self.ci is not None:
+        if self.ci is not None and value is not None:
             lo, hi = self.ci
             if not lo <= value <= hi:
                 message = f"[{lo:g}, {hi:g}] does not contain the value {value:g}; allowed: lo <= value <= hi"
@@ -325,10 +352,18 @@ class Endpoint(_Model):
         """For the median-time kinds, the hour from which the time is counted (default 0)."""
         return None if self.kind not in TIME_KINDS else (self.after_week or 0.0) * _WEEK_H
 
+    @property
+    def published(self) -> bool:
+        """Whether the endpoint carries a published value (a study design's may not)."""
+        return self.value is not None
+
     # ---- scoring
     def band(self) -> tuple[float, float]:
-        """The interval a prediction must fall in to pass (FORMAT.md's defaults, or ``tolerance``)."""
+        """The interval a prediction must fall in to pass (FORMAT.md's defaults, or ``tolerance``);
+        (NaN, NaN) for an endpoint without a published value."""
         v = self.value
+        if v is None:
+            return (math.nan, math.nan)
         if self.tolerance is not None:
             half = self.tolerance
         elif self.kind in LEVEL_KINDS:
@@ -355,6 +390,8 @@ class Endpoint(_Model):
     @property
     def tolerance_label(self) -> str:
         """The tolerance as the report prints it (``25%``, ``95% CI``, ``20 pp``, ``0.15``, ...)."""
+        if self.value is None:
+            return "-"
         if self.tolerance is not None:
             unit = {"percent_change": " pp", "median_weeks_to_below": " weeks",
                     "median_weeks_to_at_least": " weeks"}.get(self.kind, "")
@@ -376,7 +413,7 @@ class Arm(_Model):
     regimen: list[str]
     weeks: float = Field(ge=0, le=MAX_WEEKS)
     follow_up_weeks: float | None = Field(default=None, ge=0, le=MAX_WEEKS)
-    endpoints: list[Endpoint] = Field(min_length=1)
+    endpoints: list[Endpoint] = Field(default_factory=list)  # at least one, except in a study design
 
     @field_validator("name")
     @classmethod
@@ -389,7 +426,11 @@ class Arm(_Model):
         return _check_regimen(v)
 
     @model_validator(mode="after")
-    def _within_span(self) -> Arm:
+    def _within_span(self, info: ValidationInfo) -> Arm:
+        if not self.endpoints and not _design(info):
+            if "endpoints" not in self.model_fields_set:
+                raise _Invalid(("endpoints",), "missing; this field is required")
+            raise _Invalid(("endpoints",), "[] is too short; allowed: at least 1 item(s)")
         span = self.total_weeks
         for i, e in enumerate(self.endpoints):
             for name in ("week", "after_week"):
@@ -438,8 +479,8 @@ class TrialSpec(_Model):
     """One published study: its population, optional run-in and arms."""
 
     id: str
-    citation: str
-    source_quality: str
+    citation: str | None = None  # required, except in a study design
+    source_quality: str | None = None  # required, except in a study design
     population: Population
     run_in: RunIn | None = None
     arms: list[Arm] = Field(min_length=1)
@@ -455,13 +496,13 @@ class TrialSpec(_Model):
 
     @field_validator("citation")
     @classmethod
-    def _citation(cls, v: str) -> str:
-        return _text(v, "authors, journal, year, volume and pages")
+    def _citation(cls, v: str | None) -> str | None:
+        return None if v is None else _text(v, "authors, journal, year, volume and pages")
 
     @field_validator("source_quality")
     @classmethod
-    def _quality(cls, v: str) -> str:
-        if v not in SOURCE_QUALITIES:
+    def _quality(cls, v: str | None) -> str | None:
+        if v is not None and v not in SOURCE_QUALITIES:
             raise ValueError(f"'{v}' is not a source quality; allowed: {_allowed(SOURCE_QUALITIES)}")
         return v
 
@@ -474,6 +515,19 @@ class TrialSpec(_Model):
                 raise _Invalid((i, "name"), f"'{arm.name}' names two arms; allowed: a different name for each arm")
             seen.add(arm.name)
         return v
+
+    @model_validator(mode="after")
+    def _published_source(self, info: ValidationInfo) -> TrialSpec:
+        if not _design(info):
+            for name in ("citation", "source_quality"):
+                if getattr(self, name) is None:
+                    raise _Invalid((name,), "missing; this field is required")
+        return self
+
+    @property
+    def published(self) -> bool:
+        """Whether every endpoint carries a published value (a spec that ``hpgsim validate`` can score)."""
+        return all(e.published for arm in self.arms for e in arm.endpoints)
 
     @property
     def source(self) -> str:
@@ -565,10 +619,13 @@ def _input_error(exc: ValidationError, source: str) -> InputError:
     return InputError(" ".join(field.split()), " ".join(message.split()))
 
 
-def parse_spec(data: Any, source: str = "<spec>") -> TrialSpec:
-    """Validate a spec already read into Python (a mapping); ``source`` names it in errors."""
+def parse_spec(data: Any, source: str = "<spec>", *, published: bool = True) -> TrialSpec:
+    """Validate a spec already read into Python (a mapping); ``source`` names it in errors.
+
+    ``published=False`` reads a study design: published values, citation and source quality
+    optional, arms without endpoints allowed (see the module's docstring)."""
     try:
-        spec = TrialSpec.model_validate(data)
+        spec = TrialSpec.model_validate(data, context={"design": not published})
     except ValidationError as e:
         raise _input_error(e, source) from None
     spec._source = source
@@ -590,13 +647,13 @@ def _read_yaml(path: Path) -> Any:
         raise InputError(str(path), f"is not valid YAML{where}: {problem}") from None
 
 
-def load_spec(path: str | Path) -> TrialSpec:
-    """Read and validate one trial spec (YAML)."""
+def load_spec(path: str | Path, *, published: bool = True) -> TrialSpec:
+    """Read and validate one trial spec (YAML); ``published=False`` reads a study design."""
     path = Path(path)
-    return parse_spec(_read_yaml(path), source=str(path))
+    return parse_spec(_read_yaml(path), source=str(path), published=published)
 
 
-def load_specs(paths: Iterable[str | Path]) -> list[TrialSpec]:
+def load_specs(paths: Iterable[str | Path], *, published: bool = True) -> list[TrialSpec]:
     """Read several specs (a directory stands for its ``*.yaml``), refusing a repeated id."""
     files: list[Path] = []
     for p in map(Path, paths):
@@ -604,7 +661,7 @@ def load_specs(paths: Iterable[str | Path]) -> list[TrialSpec]:
     specs: list[TrialSpec] = []
     seen: dict[str, str] = {}
     for f in files:
-        spec = load_spec(f)
+        spec = load_spec(f, published=published)
         if spec.id in seen:
             raise InputError(f"{f}: id", f"'{spec.id}' is also the id of {seen[spec.id]}; allowed: one spec per id")
         seen[spec.id] = str(f)
