@@ -445,7 +445,7 @@ _ROWS: tuple[Parameter, ...] = (
       source="derived: Cmax 20.8-21.8 ug/L within 1-3 h of a 7.5 mg depot (Periti P et al., Clin Pharmacokinet 2002;41:485) with "
              "CL 7.6 L/h, V 32.9 L, SC absorption 2/h; Lupron Depot label: ~20 ng/mL at 4 h, 0.36 ng/mL at 4 weeks"),
     P(name="leuprolide_depot_ka", value=0.003, unit="1/h", group="drug:leuprolide",
-      description="release rate of the 1-month depot after the burst",
+      description="release rate of the 1-month depot after the burst (the 3-, 4- and 6-month depots: divided by 3, 4, 6)",
       source="derived: 0.36 ng/mL at 4 weeks after 7.5 mg (Lupron Depot label) with CL 8 L/h"),
     P(name="leuprolide_ka_sc", value=2.0, unit="1/h", group="drug:leuprolide", description="absorption of non-depot SC injection",
       source="derived: Cmax at 0.6 h after SC (single-dose PK in 6 normal men, " + PB + " B5)"),

@@ -102,7 +102,7 @@ class _Model:
         index = {m.drug: (m, off) for m, off in zip(self.pk, self.offsets)}
         for ev in regimen.events(until_h):
             m, off = index[ev.drug]
-            for i, share in enumerate(m.dose_split[ev.route]):
+            for i, share in enumerate(m.shares(ev.route, ev.amount)):
                 if share:
                     out.append(Jump(ev.time_h + offset_h, self.n_phys + off + i, ev.amount * share))
         return out

@@ -44,6 +44,16 @@ class PKModel:
     dose_split: Mapping[str, tuple[float, ...]]
     conc: Mapping[str, tuple[int, float]]
     t_input: tuple[int, float] | None = None  # (compartment, rate) of flux into serum T, nmol/h
+    # formulations told apart by the dose: ((largest amount, {route: split}), ...), checked in order;
+    # a dose above every bound, or a route a formulation does not list, uses ``dose_split``
+    by_amount: tuple[tuple[float, Mapping[str, tuple[float, ...]]], ...] = ()
+
+    def shares(self, route: str, amount: float) -> tuple[float, ...]:
+        """How a dose of ``amount`` by ``route`` is split over the compartments."""
+        for most, split in self.by_amount:
+            if amount <= most + 1e-9 and route in split:
+                return split[route]
+        return self.dose_split[route]
 
 
 def _chain(n, rates: dict[tuple[int, int | None], float]) -> np.ndarray:
@@ -109,12 +119,26 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
                        conc={"gonadorelin": (1, 1.0 / p["gonadorelin_v"])})
     if drug == "leuprolide":
         ke = p["leuprolide_cl"] / p["leuprolide_v"]
-        k = _chain(3, {(0, 2): p["leuprolide_depot_ka"], (1, 2): p["leuprolide_ka_sc"], (2, None): ke})
+        # one depot compartment per formulation: each releases its load over its labelled interval
+        # (1-month 3.75/7.5 mg, 3-month 11.25/22.5 mg, 4-month 30 mg, 6-month 45 mg), so its release
+        # rate is the 1-month depot's scaled by 1/months
+        months = (1.0, 3.0, 4.0, 6.0)
+        nd = len(months)
+        rates = {(i, nd): p["leuprolide_depot_ka"] / mo for i, mo in enumerate(months)}
+        rates.update({(nd, nd + 1): p["leuprolide_ka_sc"], (nd + 1, None): ke})
+        k = _chain(nd + 2, rates)
         b = p["leuprolide_depot_burst"]
-        # the depot's initial burst (free peptide at the injection site) is absorbed like a plain SC dose:
-        # Cmax 1-3 h after the depot (Periti 2002), not at t = 0
-        return PKModel(drug=drug, compartments=("depot", "sc", "central"), k=k,
-                       dose_split={"IM": (1.0 - b, b, 0), "SC": (0, 0.94, 0)}, conc={"leuprolide": (2, 1000.0 / p["leuprolide_v"])})
+
+        def depot(i):
+            # the depot's initial burst (free peptide at the injection site) is absorbed like a plain SC
+            # dose: Cmax 1-3 h after the depot (Periti 2002), not at t = 0
+            return {"IM": tuple((1.0 - b) if j == i else (b if j == nd else 0.0) for j in range(nd + 2))}
+
+        plain_sc = tuple(0.94 if j == nd else 0.0 for j in range(nd + 2))
+        return PKModel(drug=drug, compartments=("depot_1m", "depot_3m", "depot_4m", "depot_6m", "sc", "central"), k=k,
+                       dose_split={"IM": depot(3)["IM"], "SC": plain_sc},
+                       by_amount=((7.5, depot(0)), (22.5, depot(1)), (30.0, depot(2))),
+                       conc={"leuprolide": (nd + 1, 1000.0 / p["leuprolide_v"])})
     if drug == "degarelix":
         vc, vp = p["degarelix_vc"], p["degarelix_vp"]
         ff, f = p["degarelix_fast_fraction"], p["degarelix_f"]

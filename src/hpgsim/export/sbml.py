@@ -238,7 +238,7 @@ def _dose_events(model, reg, until_h):
     out: dict[float, list] = {}
     for ev in reg.events(until_h):
         m, off = index[ev.drug]
-        for i, share in enumerate(m.dose_split[ev.route]):
+        for i, share in enumerate(m.shares(ev.route, ev.amount)):
             if share:
                 out.setdefault(float(ev.time_h), []).append(
                     (off + i, float(ev.amount), ev.drug, ev.route, i, float(share)))
