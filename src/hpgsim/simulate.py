@@ -178,24 +178,54 @@ FORCING_JUMP, FORCING_CURVE = 0.05, 0.01  # largest change (and departure from l
 
 
 def _drug_track(model: _Model, plan: np.ndarray, doses: Mapping[float, Sequence[Jump]], u0: np.ndarray):
-    """Drug compartments at the start (after doses), middle and end (before doses) of every step, exactly."""
+    """Drug compartments at the start (after doses), middle and end (before doses) of every step, exactly.
+
+    Drug PK is shared by a cohort and does not depend on the physiology, so the same regimen on the
+    same step plan gives the same track: results are cached (a fit or a protocol comparison repeats a
+    treatment history dozens of times).
+    """
     n_u = model.n - model.n_phys
+    if not n_u:
+        return np.zeros((plan.shape[0], 3, 0)), np.array(u0, dtype=float, copy=True)
+    kb = model.k_block.tobytes()
+    key = (kb, np.ascontiguousarray(plan, dtype=float).tobytes(), np.asarray(u0, dtype=float).tobytes(),
+           tuple((t, tuple((j.index, j.amount) for j in js)) for t, js in sorted(doses.items())))
+    hit = _TRACKS.get(key)
+    if hit is not None:
+        return hit[0].copy(), hit[1].copy()
     u = np.array(u0, dtype=float, copy=True)
     track = np.zeros((plan.shape[0], 3, n_u))
-    if not n_u:
-        return track, u
-    props: dict[float, tuple[np.ndarray, np.ndarray]] = {}
     for s, (a, h) in enumerate(plan):
         for j in doses.get(float(a), ()):
             u[j.index - model.n_phys] += j.amount
-        key = round(float(h), 12)
-        if key not in props:
-            props[key] = (expm(model.k_block * (h / 2.0)), expm(model.k_block * h))
-        half, full = props[key]
+        half, full = _propagators(model.k_block, kb, float(h))
         track[s, 0], track[s, 1] = u, half @ u
         u = full @ u
         track[s, 2] = u
+    if len(_TRACKS) >= _TRACKS_MAX:
+        _TRACKS.pop(next(iter(_TRACKS)))
+    _TRACKS[key] = (track.copy(), u.copy())
     return track, u
+
+
+_TRACKS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_TRACKS_MAX = 64
+
+
+_PROPAGATORS: dict[tuple[bytes, float], tuple[np.ndarray, np.ndarray]] = {}
+_PROPAGATORS_MAX = 20000  # about 60 MB at the largest drug block
+
+
+def _propagators(k_block: np.ndarray, key: bytes, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """``expm(K h/2)`` and ``expm(K h)`` of a drug block, cached across simulations (fits and protocol
+    comparisons repeat the same regimens and step lengths many times)."""
+    k = (key, round(h, 12))
+    hit = _PROPAGATORS.get(k)
+    if hit is None:
+        if len(_PROPAGATORS) >= _PROPAGATORS_MAX:
+            _PROPAGATORS.clear()
+        hit = _PROPAGATORS[k] = (expm(k_block * (h / 2.0)), expm(k_block * h))
+    return hit
 
 
 def _fast_forcing(eff: np.ndarray) -> np.ndarray:
