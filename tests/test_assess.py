@@ -7,7 +7,6 @@ options and tiers, what the flags and the score mean), not exact predicted value
 from __future__ import annotations
 
 import json
-import math
 import re
 from functools import lru_cache
 

@@ -5,7 +5,6 @@ first in each test, so the compiled engine is in the on-disk cache before a work
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

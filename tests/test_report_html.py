@@ -81,8 +81,8 @@ def test_the_report_opens_in_headless_chromium_and_its_figure_renders(page_file,
             assert box is not None and box["width"] > 600 and box["height"] > 600
             n_traces = page.evaluate(f"document.getElementById('{PLOT_ID}').data.length")
             assert n_traces >= 2 * 3 * (len(assessment.protocols) + 1)  # band + median, 3 panels, options + no treatment
-            legend = page.locator(f"#{PLOT_ID} .legendtext").all_inner_texts()
-            assert any(assessment.top.name in t for t in legend)
+            legend = page.evaluate(f"[...document.querySelectorAll('#{PLOT_ID} .legendtext')].map(e => e.textContent)")
+            assert any(assessment.top.name in t for t in legend), legend
             body = page.inner_text("body")
             assert DISCLAIMER in body and assessment.phenotype in body
             page.locator(f"#{PLOT_ID}").screenshot(path=str(ARTIFACTS / "assessment_figure.png"))

@@ -4,7 +4,6 @@ structural zeros only (the model is being refitted: no index value is pinned).""
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest

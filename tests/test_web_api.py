@@ -23,6 +23,7 @@ from hpgsim.web.app import create_app  # noqa: E402
 from hpgsim.web.security import AccessGuard, is_loopback  # noqa: E402
 from hpgsim.web.store import Store  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*httpx.*:DeprecationWarning")
 LOCAL = dict(base_url="http://127.0.0.1:8765", client=("127.0.0.1", 50000))
 TOKEN = "s3cret-token-for-the-tests-0123456789"
 TRIALS = Path(__file__).resolve().parents[1] / "validation" / "trials"
@@ -392,11 +393,12 @@ def test_an_exception_inside_the_save_transaction_leaves_nothing_behind(tmp_path
     store = Store(tmp_path / "db.sqlite3")
     store.save({"age_years": 40}, {"phenotype": "eugonadal"})
 
-    def insert_then_fail(conn, row):
-        Store.insert.__wrapped__(conn, row) if hasattr(Store.insert, "__wrapped__") else original(conn, row)
+    original = Store.insert
+
+    def insert_then_fail(conn, row):  # the row is written inside the transaction, then the save fails
+        original(conn, row)
         raise RuntimeError("disk on fire")
 
-    original = Store.insert
     monkeypatch.setattr(Store, "insert", staticmethod(insert_then_fail))
     with pytest.raises(RuntimeError):
         store.save({"age_years": 41}, {"phenotype": "eugonadal"})

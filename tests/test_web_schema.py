@@ -21,6 +21,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from hpgsim.web.app import create_app  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*httpx.*:DeprecationWarning")
 TOKEN = "schema-test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}  # the generator's client is not loopback: a token admits it
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -297,7 +297,7 @@ def assess(
     report: Optional[Path] = typer.Option(None, help="write the self-contained HTML report here"),
     pdf: Optional[Path] = typer.Option(None, help="write a PDF of the assessment here"),
     weight: Optional[List[str]] = typer.Option(None, help="a score weight KEY=VALUE (repeat); keys in the report"),
-    n: int = typer.Option(40, help="posterior draws of the twin shared by every option"),
+    n: int = typer.Option(30, help="posterior draws of the twin shared by every option"),
     seed: int = typer.Option(0, help="seed of the posterior draws"),
 ) -> None:
     """Clinical assessment: labs read, phenotype, options predicted on his twin, titration, monitoring plan."""

@@ -358,8 +358,8 @@ _PRESETS: tuple[Protocol, ...] = (
         source="AUA 2018; Endocrine Society 2018; AUA/ASRM 2020; AndroGel label; Taylor & Levine 2010",
         references=(
             "Mulhall JP et al. Evaluation and Management of Testosterone Deficiency: AUA Guideline. J Urol "
-            "2018;200:423-32 (testosterone therapy for testosterone deficiency; men who want fertility should not "
-            "receive it)",
+            "2018;200:423-32 (testosterone therapy for testosterone deficiency; not advised for men who want "
+            "fertility)",
             "Bhasin S et al. Testosterone Therapy in Men With Hypogonadism: an Endocrine Society Clinical Practice "
             "Guideline. JCEM 2018;103:1715-44 (monitoring at 3-12 months: testosterone, hematocrit)",
             _REFERENCES["AUA/ASRM 2020"],

@@ -73,7 +73,7 @@ __all__ = ["DEFAULT_WEIGHTS", "WEIGHT_NOTES", "TIERS", "CHECKPOINT_WEEKS", "HORI
            "TITRATION", "Candidate", "ProtocolResult", "Assessment", "assess", "candidates", "monitoring_plan",
            "check_weights", "summary_lines", "DEFAULT_N", "load_patient", "parse_weight_options"]
 
-DEFAULT_N = 40
+DEFAULT_N = 30
 """Posterior draws per assessment: enough for a 90% band, small enough to answer in about a second."""
 
 HORIZON_WEEKS = 26
@@ -695,13 +695,13 @@ _CLASS_LABS = {
     "aromatase inhibitor": (["total testosterone", "estradiol", "LH", "FSH"],
                             "anastrozole: T/E2 normalised without estradiol driven below the range (source doc 000)"),
     "SERM": (["total testosterone", "LH", "FSH", "estradiol"],
-             "SERM: LH, FSH and T should rise into range; estradiol may rise with T (source doc 000)"),
-    "LH-receptor agonist": (["total testosterone", "estradiol", "hematocrit"],
+             "SERM: LH, FSH and T are expected to rise into range; estradiol may rise with T (source doc 000)"),
+    "LH-receptor agonist": (["total testosterone", "estradiol"],
                             "hCG: T titrated to mid-normal; hCG raises testicular estradiol (hCG labels; EAU)"),
     "FSH-receptor agonist": (["FSH"], "FSH: Sertoli-cell support for spermatogenesis (EAU)"),
     "GnRH": (["LH", "FSH", "total testosterone"],
-             "gonadorelin pump: the pituitary should answer with LH and FSH (Lutrepulse label; EAU)"),
-    "androgen": (["total testosterone", "hematocrit"],
+             "gonadorelin pump: the pituitary is expected to answer with LH and FSH (Lutrepulse label; EAU)"),
+    "androgen": (["total testosterone"],
                  "testosterone therapy: T in the mid-normal range; hematocrit at 3-6 months then yearly (ES 2018; AUA 2018)"),
 }
 
@@ -770,13 +770,14 @@ def monitoring_plan(pf: PatientFile, interp: Interpretation, top: ProtocolResult
                           "initiating therapy). " + "; ".join(whys),
                    "predicted": _pred_text(top, 4)})
     semen = pf.fertility_desired or (values.get("sperm_concentration", SPERM_TARGET) < SPERM_TARGET)
-    m3 = list(labs) + (["semen analysis"] if semen else [])
+    later = ["hematocrit"] if "androgen" in classes else []  # at 3-6 months, then yearly (ES 2018)
+    m3 = list(labs) + later + (["semen analysis"] if semen else [])
     visits.append({"when": "3 months", "week": 12, "labs": m3,
                    "why": "the hormones at their new steady state" + (
                        f"; semen analysis after one spermatogenic cycle plus epididymal transit (about {cycle:.0f} "
                        "days, parameter table; WHO 2021)" if semen else ""),
                    "predicted": _pred_text(top, 12)})
-    m6 = list(labs) + (["semen analysis"] if semen else [])
+    m6 = list(labs) + later + (["semen analysis"] if semen else [])
     six_why = "the response holds; then periodically (every 6-12 months; AUA 2018)"
     if "LH-receptor agonist" in classes and "FSH-receptor agonist" not in classes and pf.fertility_desired:
         six_why += "; if sperm are still absent after about 6 months of hCG, FSH is usually added (EAU; hcg_fsh_hh)"
@@ -785,8 +786,8 @@ def monitoring_plan(pf: PatientFile, interp: Interpretation, top: ProtocolResult
             "sources": [SOURCE_LABELS[k] for k in ("source doc 000", "AUA 2018", "ES 2018", "AUA/ASRM 2020", "WHO 2021")]}
 
 
-def _notes(phenotype: str, pf: PatientFile, interp: Interpretation, results: Sequence[ProtocolResult],
-           reference: ProtocolResult, n: int) -> list[str]:
+def _notes(phenotype: str, pf: PatientFile, results: Sequence[ProtocolResult], reference: ProtocolResult,
+           n: int, horizon_weeks: int) -> list[str]:
     notes = [f"Bands and intervals are the median and 90% interval over {n} posterior draws of this man's calibrated "
              "twin: parameter uncertainty, not between-patient variability."]
     by = {p.name: p for p in results}
@@ -797,7 +798,7 @@ def _notes(phenotype: str, pf: PatientFile, interp: Interpretation, results: Seq
             if p is not None:
                 q = p.predictions["total_testosterone"]["week_12"]
                 lh = p.predictions["lh"]["week_12"]
-                parts.append(f"{p.title.lower()}: predicted T {q['q50']:.0f} ng/dL and LH {lh['q50']:.3g} IU/L at week 12")
+                parts.append(f"{p.name}: predicted T {q['q50']:.0f} ng/dL with LH {lh['q50']:.3g} IU/L at week 12")
         base = reference.predictions["total_testosterone"]["week_12"]["q50"]
         notes.append("SERMs and aromatase inhibitors are not expected to help: they work by raising LH and FSH, which "
                      "are already above their range, and the failing testis cannot answer more drive (source doc "
@@ -811,7 +812,7 @@ def _notes(phenotype: str, pf: PatientFile, interp: Interpretation, results: Seq
                      "lasts months (Liu 2006: median 3.4 months to a sperm concentration of 20 M/mL).")
     if phenotype == "congenital_hh":
         notes.append("Gonadotropin induction of spermatogenesis lasts months to years (Liu 2009: median about 7 months "
-                     "to first sperm); the horizon here is %d weeks." % (HORIZON_WEEKS))
+                     f"to first sperm); the horizon here is {horizon_weeks} weeks.")
     if phenotype == "eugonadal":
         notes.append("Hormones are within their ranges: the source documents suggest no hormonal protocol for this "
                      "pattern; no treatment is shown for reference.")
@@ -838,8 +839,9 @@ def assess(pf: PatientFile, *, weights: Mapping[str, float] | None = None, n: in
         raise InputError("n", f"{n!r} is not allowed; allowed: a whole number of draws from 5 to 2000")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed", f"{seed!r} is not allowed; allowed: a whole number >= 0")
-    if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int) or not 4 <= horizon_weeks <= 104:
-        raise InputError("horizon_weeks", f"{horizon_weeks!r} is not allowed; allowed: whole weeks from 4 to 104")
+    if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int) or not 12 <= horizon_weeks <= 104:
+        raise InputError("horizon_weeks", f"{horizon_weeks!r} is not allowed; allowed: whole weeks from 12 (the "
+                                          "week-12 checkpoint) to 104")
     interp = interpret(pf)
     twin = fit(pf)
     phenotype = twin.phenotype
@@ -870,7 +872,7 @@ def assess(pf: PatientFile, *, weights: Mapping[str, float] | None = None, n: in
             titration.append(_titrate(drug, sim, interp))
     top = ranked[0] if ranked else None
     monitoring = monitoring_plan(pf, interp, top)
-    notes = _notes(phenotype, pf, interp, ranked, reference, n)
+    notes = _notes(phenotype, pf, ranked, reference, n, horizon_weeks)
     days = tuple(float(d) for d in sim.days)
     return Assessment(patient=pf, interpretation=interp, phenotype=phenotype, reasons=twin.reasons,
                       twin_status=twin.status, twin_message=twin.message, weights=w, protocols=ranked,

@@ -34,6 +34,7 @@ _PANELS = (("total_testosterone", "Total testosterone (ng/dL)"), ("estradiol", "
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 _SELECTED = ' style="background:#eef7ee"'
+_NO_OPTION = "<p>No hormonal option is suggested for this pattern; no treatment is shown for reference.</p>"
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
 main{max-width:1180px;margin:0 auto;padding:16px 24px 48px}
@@ -247,7 +248,7 @@ Twin: {_e(a.twin_status)} ({_e(a.twin_message)}).</p>
 <p class="small">Ranked by the score below; each cell is the predicted median (90% interval) over {a.n} posterior
 draws of this man's calibrated twin (parameter uncertainty, not between-patient variability). Consider discussing
 the options and their flags; none is a directive.</p>
-{_options_table(a) if a.protocols else '<p>No hormonal option is suggested for this pattern; no treatment is shown for reference.</p>' + _options_table(a)}
+{'' if a.protocols else _NO_OPTION}{_options_table(a)}
 <h2>Predicted trajectories</h2>
 {plot}
 <h2>Titration</h2>

@@ -135,14 +135,30 @@ def validate(
         for trial in report.trials:
             plot_trial(trial, plot)
     if report_md is not None:
-        import shlex
-        import sys
-
         from hpgsim.trials.report import write_validation_report
 
-        command = "hpgsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["validate"] else None
-        write_validation_report(report, report_md, fitting_file=fitting_file, command=command)
+        write_validation_report(report, report_md, fitting_file=fitting_file, command=_command_line())
     _print(report, fitting_file)
+
+
+def _command_line() -> Optional[str]:
+    """The ``hpgsim validate`` command line that regenerates the report (without --json and --plot,
+    which write elsewhere), or None when not run from the command line."""
+    import shlex
+    import sys
+
+    args = sys.argv[1:]
+    if args[:1] != ["validate"]:
+        return None
+    kept, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("--json", "--plot"):
+            skip = True
+        elif not a.startswith(("--json=", "--plot=")):
+            kept.append(a)
+    return "hpgsim " + " ".join(shlex.quote(a) for a in kept)
 
 
 def _run(specs, *, n_men: int, seed: int, fitting, curves: bool, workers: Optional[int] = None,
@@ -514,8 +530,8 @@ def sensitivity(
     endpoint: str = typer.Option(..., help="the endpoint: its position in the spec (1, 2, ... across arms), "
                                            "ARM:N, or an observable naming a single endpoint"),
     method: str = typer.Option("morris", help="morris (cheap screening: mu*, sigma) or sobol (S1, ST)"),
-    ranges: str = typer.Option("fold", "--range", help="fold: nominal /x --fold, log-uniform; bounds: the table's "
-                                                       "bounds of the per-patient parameters"),
+    ranges: str = typer.Option("fold", "--range", help="fold: nominal / --fold to nominal x --fold, log-uniform; "
+                                                       "bounds: the table's bounds of the per-patient parameters"),
     fold: float = typer.Option(2.0, help="the fold of --range fold (default 2: /2 to x2)"),
     factor: Optional[List[str]] = typer.Option(None, help="also vary this parameter of the table; repeat for several"),
     drugs: bool = typer.Option(False, "--drugs", help="also vary every PK and PD parameter of the arm's drugs"),

@@ -40,7 +40,17 @@
       var entry = {value: v, unit: $("lab-" + m.name + "-unit").value};
       var t = $("lab-" + m.name + "-drawn_at");
       if (t && t.value) entry.drawn_at = t.value.slice(0, 5);
-      doc.labs[m.name] = entry;
+      var d = $("lab-" + m.name + "-date");
+      if (d && d.value) entry.date = d.value;
+      var second = $("lab-" + m.name + "-value2");
+      var v2 = second ? num(second) : null;
+      if (v2 !== null) {  // repeated measurements: a list of dated entries
+        var e2 = {value: v2, unit: entry.unit};
+        if ($("lab-" + m.name + "-date2").value) e2.date = $("lab-" + m.name + "-date2").value;
+        doc.labs[m.name] = [entry, e2];
+      } else {
+        doc.labs[m.name] = entry;
+      }
     });
     var semen = {};
     spec.semen.forEach(function (m) {
@@ -92,7 +102,14 @@
     $("fertility").checked = !!doc.fertility_desired;
     Object.keys(doc.labs || {}).forEach(function (k) {
       if (k === "reference_ranges" || !$("lab-" + k + "-value")) return;
-      var e = single(doc.labs[k]);
+      var entries = doc.labs[k];
+      if (Array.isArray(entries) && entries.length === 2 && $("lab-" + k + "-value2") && entries[0].unit === entries[1].unit) {
+        $("lab-" + k + "-value2").value = entries[1].value;
+        if (entries[1].date) $("lab-" + k + "-date2").value = entries[1].date;
+        if (entries[0].date) $("lab-" + k + "-date").value = entries[0].date;
+        entries = entries[0];
+      }
+      var e = single(entries);
       $("lab-" + k + "-value").value = e.value;
       setSelect($("lab-" + k + "-unit"), e.unit);
       if (e.drawn_at && $("lab-" + k + "-drawn_at")) $("lab-" + k + "-drawn_at").value = String(e.drawn_at).slice(0, 5);
@@ -114,7 +131,11 @@
     var simple = {age_years: "age", bmi: "bmi", weight_kg: "weight", height_cm: "height", "weight_kg, height_cm": "weight",
                   fertility_desired: "fertility", id: "patient-id"};
     if (simple[parts[0]]) return $(simple[parts[0]]);
-    if (parts[0] === "labs" && parts[1]) return $("lab-" + parts[1] + (parts[2] === "unit" ? "-unit" : "-value"));
+    if (parts[0] === "labs" && parts[1]) {
+      var second = /\[1\]/.test(field) ? "2" : "";
+      if (parts[2] === "date") return $("lab-" + parts[1] + "-date" + second);
+      return $("lab-" + parts[1] + (parts[2] === "unit" ? "-unit" : "-value" + second));
+    }
     if (parts[0] === "semen" && parts[1]) return $("semen-" + parts[1] + (parts[2] === "unit" ? "-unit" : "-value"));
     if (parts[0] === "history") {
       var m = field.match(/history\[(\d+)\]/);
