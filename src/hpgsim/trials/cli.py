@@ -300,10 +300,9 @@ def plot_trial(result: TrialResult, folder: Path) -> Optional[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from hpgsim import DISCLAIMER
-    from hpgsim.trials.runner import curve_groups, sample_day, unit_factor
+    from hpgsim.trials.runner import arm_curve, curve_groups, sample_day
 
     groups = curve_groups(result.spec)
     if not groups:
@@ -315,20 +314,13 @@ def plot_trial(result: TrialResult, folder: Path) -> Optional[Path]:
         for arm_name in dict.fromkeys(a for a, _ in items):
             colour = colours[arm_names.index(arm_name) % len(colours)]
             res = result.cohorts[arm_name]
-            weeks = np.asarray(res.days, dtype=float) / 7.0
-            x = np.asarray(res.values[obs], dtype=float) * unit_factor(items[0][1])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if family in ("percent_change", "fold_change"):
-                    x = x / x[0]
-                    x = 100.0 * (x - 1.0) if family == "percent_change" else x
-                if family in ("fraction_below", "fraction_at_least"):
-                    ok = np.isfinite(x)
-                    hit = (x < threshold) if family == "fraction_below" else (x >= threshold)
-                    ax.plot(weeks, (hit & ok).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), color=colour, label=arm_name)
-                else:
-                    lo, mid, hi = np.nanpercentile(x, [5, 50, 95], axis=1)
-                    ax.fill_between(weeks, lo, hi, color=colour, alpha=0.2, linewidth=0)
-                    ax.plot(weeks, mid, color=colour, label=f"{arm_name} (median, 90% band)")
+            weeks, share, band = arm_curve(res, obs, items[0][1], family, threshold)
+            if share is not None:
+                ax.plot(weeks, share, color=colour, label=arm_name)
+            else:
+                lo, mid, hi = band
+                ax.fill_between(weeks, lo, hi, color=colour, alpha=0.2, linewidth=0)
+                ax.plot(weeks, mid, color=colour, label=f"{arm_name} (median, 90% band)")
             for r in result.endpoints:
                 e = r.endpoint
                 if r.arm != arm_name or all(e is not it[1] for it in items):

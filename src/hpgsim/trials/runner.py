@@ -438,6 +438,26 @@ def _last_day(arm: Arm) -> int:
     return math.floor((arm.end_h - SAMPLE_CLOCK_HOUR) / 24.0 + 1e-9)
 
 
+def arm_curve(res, obs: str, unit: str, family: str, threshold: float | None):
+    """One arm's simulated curve for an endpoint family, in the endpoint's unit, for the figures.
+
+    Returns ``(weeks, share, None)`` for the fraction families (share of men below / at least the
+    threshold at each sample) and ``(weeks, None, (q05, q50, q95))`` for the others (percent and
+    fold changes are taken against each man's first sample).
+    """
+    weeks = np.asarray(res.days, dtype=float) / 7.0
+    x = np.asarray(res.values[obs], dtype=float) * unit_factor(unit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if family in ("percent_change", "fold_change"):
+            x = x / x[0]
+            x = 100.0 * (x - 1.0) if family == "percent_change" else x
+        if family in ("fraction_below", "fraction_at_least"):
+            ok = np.isfinite(x)
+            hit = (x < threshold) if family == "fraction_below" else (x >= threshold)
+            return weeks, (hit & ok).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), None
+        return weeks, None, tuple(np.nanpercentile(x, [5, 50, 95], axis=1))
+
+
 def curve_groups(spec: TrialSpec) -> dict[tuple[str, str, float | None], list[tuple[str, Endpoint]]]:
     """Endpoints followed over time: (observable, kind, threshold) -> [(arm, endpoint)], for every
     key that some arm samples at two or more weeks (mean and median share one key), and

@@ -7,8 +7,6 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from hpgsim.errors import InputError
 
 __all__ = ["list_specs", "load", "run"]
@@ -133,7 +131,7 @@ def _endpoint_figure(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _curve_figures(result) -> list[dict[str, Any]]:
     """Per endpoint followed over time: each arm's simulated median and 90% band vs the published points."""
-    from hpgsim.trials.runner import curve_groups, sample_day, unit_factor
+    from hpgsim.trials.runner import arm_curve, curve_groups, sample_day
 
     figures = []
     arm_names = [a.name for a in result.spec.arms]
@@ -146,26 +144,19 @@ def _curve_figures(result) -> list[dict[str, Any]]:
             res = result.cohorts[arm_name]
             if obs not in res.values:
                 continue
-            weeks = (np.asarray(res.days, dtype=float) / 7.0).tolist()
-            x = np.asarray(res.values[obs], dtype=float) * unit_factor(items[0][1])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if family in ("percent_change", "fold_change"):
-                    x = x / x[0]
-                    x = 100.0 * (x - 1.0) if family == "percent_change" else x
-                if family in ("fraction_below", "fraction_at_least"):
-                    ok = np.isfinite(x)
-                    hit = (x < threshold) if family == "fraction_below" else (x >= threshold)
-                    share = (hit & ok).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
-                    data.append({"type": "scatter", "mode": "lines", "name": arm_name, "x": weeks,
-                                 "y": [_f(v) for v in share], "line": {"color": colour}})
-                else:
-                    lo, mid, hi = np.nanpercentile(x, [5, 50, 95], axis=1)
-                    data.append({"type": "scatter", "mode": "lines", "x": weeks + weeks[::-1],
-                                 "y": [_f(v) for v in hi] + [_f(v) for v in lo[::-1]], "fill": "toself",
-                                 "fillcolor": colour, "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip",
-                                 "showlegend": False, "name": f"{arm_name} 90% band"})
-                    data.append({"type": "scatter", "mode": "lines", "name": f"{arm_name} (median, 90% band)",
-                                 "x": weeks, "y": [_f(v) for v in mid], "line": {"color": colour}})
+            weeks_a, share, band = arm_curve(res, obs, items[0][1], family, threshold)
+            weeks = weeks_a.tolist()
+            if share is not None:
+                data.append({"type": "scatter", "mode": "lines", "name": arm_name, "x": weeks,
+                             "y": [_f(v) for v in share], "line": {"color": colour}})
+            else:
+                lo, mid, hi = band
+                data.append({"type": "scatter", "mode": "lines", "x": weeks + weeks[::-1],
+                             "y": [_f(v) for v in hi] + [_f(v) for v in lo[::-1]], "fill": "toself",
+                             "fillcolor": colour, "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip",
+                             "showlegend": False, "name": f"{arm_name} 90% band"})
+                data.append({"type": "scatter", "mode": "lines", "name": f"{arm_name} (median, 90% band)",
+                             "x": weeks, "y": [_f(v) for v in mid], "line": {"color": colour}})
             pts = [(sample_day(e) / 7.0, e.value, *e.band()) for a, e in items if a == arm_name]
             if pts:
                 data.append({"type": "scatter", "mode": "markers", "name": f"{arm_name}: published",
