@@ -17,7 +17,8 @@ import pytest
 from hpgsim import DISCLAIMER
 from hpgsim.clinic.assess import assess
 from hpgsim.labs import example_patient
-from hpgsim.report.html import PLOT_ID, assessment_html, assessment_pdf, write_atomically
+from hpgsim.report.files import write_files
+from hpgsim.report.html import PLOT_ID, assessment_html, assessment_pdf
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -33,7 +34,7 @@ def assessment():
 @pytest.fixture(scope="module")
 def page_file(assessment, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "assessment.html"
-    write_atomically({path: assessment_html(assessment)})
+    write_files({path: assessment_html(assessment)})
     return path
 
 
@@ -97,5 +98,5 @@ def test_the_report_opens_in_headless_chromium_and_its_figure_renders(page_file,
 def test_a_failed_write_leaves_no_file_behind(tmp_path):
     good, bad = tmp_path / "a.html", tmp_path / "missing" / "b.json"
     with pytest.raises(OSError):
-        write_atomically({good: "<html></html>", bad: "{}"})
+        write_files({good: "<html></html>", bad: "{}"})
     assert list(tmp_path.iterdir()) == []

@@ -302,7 +302,8 @@ def assess(
 ) -> None:
     """Clinical assessment: labs read, phenotype, options predicted on his twin, titration, monitoring plan."""
     from hpgsim.clinic.assess import assess as run_assess, load_patient, parse_weight_options, summary_lines
-    from hpgsim.report.html import check_output_paths, render_outputs, write_atomically
+    from hpgsim.report.files import write_files
+    from hpgsim.report.html import check_output_paths, render_outputs
 
     try:
         pf = load_patient(patient)
@@ -312,7 +313,7 @@ def assess(
         _fail(str(e))
     files = render_outputs(a, json_path=json_out, html_path=report, pdf_path=pdf)  # all in memory, then written
     try:
-        write_atomically(files)
+        write_files(files)
     except OSError as e:
         _fail(f"out: cannot write ({e.strerror or e}); allowed: file paths in existing, writable folders")
     typer.echo("\n".join(summary_lines(a) + [f"wrote {p}" for p in files]))

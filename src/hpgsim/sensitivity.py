@@ -456,7 +456,7 @@ def plot_sensitivity(result: Sensitivity, path: Any) -> Any:
     import matplotlib.pyplot as plt
 
     from hpgsim import DISCLAIMER
-    from hpgsim.trials.report import save_figure
+    from hpgsim.report.files import save_figure
 
     ranked = result.ranked()
     names = [f.name for f in ranked][::-1]

@@ -8,15 +8,13 @@ range as a grey band, the observed lab at week 0), the titration tables, the mon
 score weights and the disclaimer.
 
 :func:`assessment_pdf` draws the same content with matplotlib (text pages and the figure).
-:func:`write_atomically` writes several outputs so that either all of them appear or none.
+:func:`hpgsim.report.files.write_files` writes several outputs so that either all of them appear or none.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -25,7 +23,7 @@ from hpgsim import DISCLAIMER, __version__
 if TYPE_CHECKING:  # pragma: no cover
     from hpgsim.clinic.assess import Assessment
 
-__all__ = ["assessment_html", "assessment_figure", "assessment_pdf", "write_atomically", "render_outputs",
+__all__ = ["assessment_html", "assessment_figure", "assessment_pdf", "render_outputs",
            "check_output_paths", "PLOT_ID"]
 
 PLOT_ID = "trajectories"
@@ -321,30 +319,6 @@ def assessment_pdf(a: "Assessment") -> bytes:
         pdf.savefig(fig)
         plt.close(fig)
     return buf.getvalue()
-
-
-def write_atomically(files: Mapping[Path, str | bytes]) -> None:
-    """Write every file or none: each goes to a temporary file beside it, then all are moved into place.
-
-    A failure while writing the temporary files removes them and leaves the targets untouched.
-    """
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, content in files.items():
-            path = Path(path)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-        raise
 
 
 def check_output_paths(**paths: Path | None) -> None:

@@ -84,7 +84,7 @@ def _check_cluster(workers: Optional[int], scheduler: Optional[str], chunk: Opti
 def _write_json(path: Path, doc) -> None:
     import json
 
-    from hpgsim.trials.report import write_atomic
+    from hpgsim.report.files import write_atomic
 
     write_atomic(path, json.dumps(doc, indent=1))
 
@@ -353,7 +353,7 @@ def plot_trial(result: TrialResult, folder: Path) -> Optional[Path]:
     fig.suptitle(f"{result.id}: simulated ({result.n_men} men) vs published (points, tolerance as bars)", fontsize=10)
     fig.text(0.5, 0.005, DISCLAIMER, ha="center", fontsize=6, color="grey", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    from hpgsim.trials.report import save_figure
+    from hpgsim.report.files import save_figure
 
     path = save_figure(fig, Path(folder) / f"{result.id}.png", dpi=110)
     plt.close(fig)
@@ -435,7 +435,7 @@ def _write_csv(path: Path, rows) -> None:
     import csv
     import io
 
-    from hpgsim.trials.report import write_atomic
+    from hpgsim.report.files import write_atomic
 
     buf = io.StringIO()
     fields = ["arm", "day", "week", "observable", "unit", "p5", "median", "p95", "n_ok"]

@@ -326,7 +326,7 @@ def plot_design(result: DesignResult, folder, *, observables: Sequence[str] | No
 
     from hpgsim import DISCLAIMER
     from hpgsim.clinic.ranges import REFERENCE_RANGES
-    from hpgsim.trials.report import save_figure
+    from hpgsim.report.files import save_figure
 
     folder = Path(folder)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]

@@ -9,7 +9,7 @@ published points, drawn by :func:`hpgsim.trials.cli.plot_trial`) saved in a fold
 report (``docs/validation.md`` -> ``docs/validation/``) and linked from it.
 
 Files are written whole or not at all: into a temporary file in the target's folder, then
-renamed over the target (:func:`write_atomic`, :func:`save_figure`).
+renamed over the target (:mod:`hpgsim.report.files`).
 """
 
 from __future__ import annotations
@@ -17,55 +17,17 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hpgsim.report.files import write_atomic
 
 if TYPE_CHECKING:
     from hpgsim.trials.runner import EndpointResult, ValidationReport
 
-__all__ = ["write_atomic", "save_figure", "validation_markdown", "write_validation_report", "figure_folder"]
+__all__ = ["validation_markdown", "write_validation_report", "figure_folder"]
 
-
-def _mode(path: Path) -> int:
-    """The permissions a new file would get (the target's, if it exists): mkstemp makes them 0600."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` whole: a temporary file beside it, then a rename over it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, _mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def save_figure(fig: Any, path: str | Path, *, dpi: int = 110) -> Path:
-    """Save a matplotlib figure as PNG at ``path`` whole (temporary file, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.chmod(tmp, _mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def figure_folder(report_path: str | Path) -> Path:
