@@ -359,6 +359,16 @@ def _endpoint_value(e: Endpoint, res: CohortResult, lo: int, hi: int) -> float |
     return median if median is not None else float((days[-1] - after) / 7.0)
 
 
+def check_options(method: str, trajectories: int, sobol_n: int) -> None:
+    """Refuse a method, a Morris trajectory count or a Sobol' base sample size that cannot run."""
+    if method not in METHODS:
+        raise InputError("--method", f"'{method}' is not allowed; allowed: {', '.join(METHODS)}")
+    if trajectories < 2:
+        raise InputError("--trajectories", f"{trajectories} is not allowed; allowed: a whole number >= 2")
+    if sobol_n < 2 or sobol_n & (sobol_n - 1):
+        raise InputError("--samples", f"{sobol_n} is not allowed; allowed: a power of 2 (Sobol' sequences), e.g. 256")
+
+
 def analyse(spec: TrialSpec, selector: str, *, method: str = "morris", ranges: str = "fold",
             fold: float = DEFAULT_FOLD, extra: Sequence[str] = (), drugs: bool = False, only: bool = False,
             trajectories: int = MORRIS_TRAJECTORIES, sobol_n: int = SOBOL_N, men_per_sample: int | None = None,
@@ -370,12 +380,7 @@ def analyse(spec: TrialSpec, selector: str, *, method: str = "morris", ranges: s
     the baseline matching that sets the nominal man (and of the men drawn per sample);
     ``on_total(n)`` is told the number of men to simulate before they run, ``on_men(k)`` as they do.
     """
-    if method not in METHODS:
-        raise InputError("--method", f"'{method}' is not allowed; allowed: {', '.join(METHODS)}")
-    if trajectories < 2:
-        raise InputError("--trajectories", f"{trajectories} is not allowed; allowed: a whole number >= 2")
-    if sobol_n < 2 or sobol_n & (sobol_n - 1):
-        raise InputError("--samples", f"{sobol_n} is not allowed; allowed: a power of 2 (Sobol' sequences), e.g. 256")
+    check_options(method, trajectories, sobol_n)
     chosen = select_endpoint(spec, selector)
     e = chosen.endpoint
     arm = spec.arm(chosen.arm)

@@ -546,7 +546,7 @@ def sensitivity(
     from contextlib import ExitStack
 
     from hpgsim.errors import InputError
-    from hpgsim.sensitivity import METHODS, RANGES, factors, select_endpoint
+    from hpgsim.sensitivity import RANGES, check_options, factors, select_endpoint
     from hpgsim.trials.runner import check_spec
     from hpgsim.trials.spec import load_spec
 
@@ -554,14 +554,9 @@ def sensitivity(
         design = load_spec(spec, published=False)
         check_spec(design)
         chosen = select_endpoint(design, endpoint)
-        if method not in METHODS:
-            raise InputError("--method", f"'{method}' is not allowed; allowed: {', '.join(METHODS)}")
+        check_options(method, trajectories, samples)
         if ranges not in RANGES:
             raise InputError("--range", f"'{ranges}' is not allowed; allowed: {', '.join(RANGES)}")
-        if trajectories < 2:
-            raise InputError("--trajectories", f"{trajectories} is not allowed; allowed: a whole number >= 2")
-        if samples < 2 or samples & (samples - 1):
-            raise InputError("--samples", f"{samples} is not allowed; allowed: a power of 2, e.g. 256")
         if men_per_sample is not None and men_per_sample < 1:
             raise InputError("--men-per-sample", f"{men_per_sample} is not allowed; allowed: a whole number >= 1")
         # the factors' names and ranges, checked before anything runs (the typical man's values come later)
