@@ -409,8 +409,18 @@ def test_leuprolide_depots_cover_their_labelled_interval():
 
     ec50 = parameters.get("leuprolide_ec50").value
     for dose, weeks in ((7.5, 4), (22.5, 12), (45.0, 24)):
-        t, c = profile("leuprolide", "leuprolide", "IM", [(0.0, dose)], dt=1.0, until=weeks * 7 * DAY)
-        assert c[-1] > ec50, f"{dose} mg: {c[-1]:.3g} ng/mL at week {weeks}"
+        for route in ("IM", "SC"):  # Lupron Depot IM, Eligard SC: the same labelled intervals
+            t, c = profile("leuprolide", "leuprolide", route, [(0.0, dose)], dt=1.0, until=weeks * 7 * DAY)
+            assert c[-1] > ec50, f"{dose} mg {route}: {c[-1]:.3g} ng/mL at week {weeks}"
+
+
+def test_daily_sc_leuprolide_is_the_aqueous_injection_and_is_gone_within_days():
+    """1 mg SC (the aqueous daily injection) is absorbed at once: below the EC50 three days later."""
+    from hpgsim import parameters
+
+    ec50 = parameters.get("leuprolide_ec50").value
+    t, c = profile("leuprolide", "leuprolide", "SC", [(0.0, 1.0)], dt=1.0, until=3 * DAY)
+    assert c.max() > 10 * ec50 and c[-1] < ec50
 
 
 # ---------------------------------------------------------------------------------------- coverage

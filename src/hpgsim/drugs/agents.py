@@ -131,13 +131,17 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
 
         def depot(i):
             # the depot's initial burst (free peptide at the injection site) is absorbed like a plain SC
-            # dose: Cmax 1-3 h after the depot (Periti 2002), not at t = 0
-            return {"IM": tuple((1.0 - b) if j == i else (b if j == nd else 0.0) for j in range(nd + 2))}
+            # dose: Cmax 1-3 h after the depot (Periti 2002), not at t = 0.  Depots are given IM (Lupron
+            # Depot) or SC (Eligard 7.5/22.5/30/45 mg; Leuplin 3.75/11.25 mg in Japan): same release
+            split = tuple((1.0 - b) if j == i else (b if j == nd else 0.0) for j in range(nd + 2))
+            return {"IM": split, "SC": split}
 
+        # aqueous leuprolide acetate is injected SC at 1 mg a day (Lupron injection label); a larger
+        # SC dose is a depot formulation
         plain_sc = tuple(0.94 if j == nd else 0.0 for j in range(nd + 2))
         return PKModel(drug=drug, compartments=("depot_1m", "depot_3m", "depot_4m", "depot_6m", "sc", "central"), k=k,
-                       dose_split={"IM": depot(3)["IM"], "SC": plain_sc},
-                       by_amount=((7.5, depot(0)), (22.5, depot(1)), (30.0, depot(2))),
+                       dose_split=depot(3),
+                       by_amount=((2.0, {"SC": plain_sc}), (7.5, depot(0)), (22.5, depot(1)), (30.0, depot(2))),
                        conc={"leuprolide": (nd + 1, 1000.0 / p["leuprolide_v"])})
     if drug == "degarelix":
         vc, vp = p["degarelix_vc"], p["degarelix_vp"]
