@@ -157,6 +157,7 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
     n_s, n = x0.shape
     n_steps = step_a.shape[0]
     n_out = out_step.shape[0]
+    n_obs = obs.shape[0]
     own_k = 0 if kc.shape[1] == 1 else 1  # 0: constants (effects) shared by the cohort, column 0
     own_e = 0 if eff.shape[3] == 1 else 1
     for p in numba_prange(n):
@@ -181,14 +182,14 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
         w3 = np.empty(n_s)
         z_last = np.full(n_s, np.nan)
         h_last = np.nan
-        ob = np.empty(obs.shape[2])
+        ob = np.empty(n_obs)
         o = 0
         failed = False
         for s in range(n_steps + 1):
             while o < n_out and out_step[o] == s:
                 observables_core(out_t[o], y, k, out_eff[o, :, ce], ob)
                 for i in range(ob.shape[0]):
-                    obs[p, o, i] = ob[i]
+                    obs[i, o, p] = ob[i]
                 o += 1
             if s == n_steps:
                 break
@@ -232,8 +233,8 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, obs, x_end, f
                 break
         if failed:
             for o2 in range(o, n_out):
-                for i in range(obs.shape[2]):
-                    obs[p, o2, i] = np.nan
+                for i in range(n_obs):
+                    obs[i, o2, p] = np.nan
             for i in range(n_s):
                 x_end[i, p] = np.nan
         else:
@@ -350,11 +351,11 @@ def run_kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, *, dtype=n
     """Run the compiled kernel; returns ``(obs (n_obs, n_out, n), x_end (n_states, n), failed_at (n,))``."""
     kern = compiled()
     n = x0.shape[1]
-    obs = np.empty((n, len(out_step), len(phys.OBS)), dtype=dtype)  # each man's outputs contiguous
+    obs = np.empty((len(phys.OBS), len(out_step), n), dtype=dtype)  # the caller copies whole rows of men
     x_end = np.empty_like(x0)
     failed_at = np.full(n, np.nan)
     kern(np.ascontiguousarray(x0, dtype=float), np.ascontiguousarray(kc, dtype=float),
          np.asarray(step_a, dtype=float), np.asarray(step_h, dtype=float), np.ascontiguousarray(eff, dtype=float),
          np.asarray(out_step, dtype=np.int64), np.asarray(out_t, dtype=float),
          np.ascontiguousarray(out_eff, dtype=float), obs, x_end, failed_at)
-    return obs.transpose(2, 1, 0), x_end, failed_at
+    return obs, x_end, failed_at
