@@ -153,11 +153,14 @@ def _engine(model: _Model, x0: np.ndarray, u0: np.ndarray, t0: float, t_out, jum
         if t0 <= j.time_h < t_end:
             doses.setdefault(float(j.time_h), []).append(j)
     plan = step_plan(t0, t_end, [*doses, *t_out], dt_max)
-    for _ in range(8):  # halve the steps over which a drug's action changes fast (absorption, a depot's burst)
+    before = _effects_array(model, np.asarray(u0, dtype=float)[None, :])[0]
+    for i in range(8):  # halve the steps over which a drug's action changes fast (absorption, a depot's burst)
         track, u = _drug_track(model, plan, doses, u0)
         eff = _effects_array(model, track.reshape(plan.shape[0] * 3, track.shape[2]))
         eff = eff.reshape(plan.shape[0], 3, len(phys.EFFECTS), eff.shape[2])
         split = _fast_forcing(eff) & (plan[:, 1] > MIN_STEP_H)
+        if i == 0:
+            split |= _responding(plan, eff, before, dt_max)
         if not split.any():
             break
         plan = _split(plan, split)
@@ -235,6 +238,24 @@ def _fast_forcing(eff: np.ndarray) -> np.ndarray:
     jump = np.abs(e[:, 2] - e[:, 0]).max(axis=(1, 2))
     curve = np.abs(e[:, 1] - 0.5 * (e[:, 0] + e[:, 2])).max(axis=(1, 2))
     return (jump > FORCING_JUMP) | (curve > FORCING_CURVE)
+
+
+RESPONSE_H = 24.0  # after a dose that moves a drug's action at once, the hormones answer within about a day
+
+
+def _responding(plan: np.ndarray, eff: np.ndarray, before: np.ndarray, dt_max: float) -> np.ndarray:
+    """Steps within RESPONSE_H of a dose that moved some drug effect at once by more than FORCING_JUMP of
+    its range (a testosterone injection's input, an hCG bolus): the fast hormones (LH half-life 1.3 h)
+    collapse or surge over the following hours, so those steps are halved once."""
+    if plan.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    scale = np.abs(eff).max(axis=(0, 1)) + 1e-12
+    prev = np.concatenate([before[None], eff[:-1, 2]])
+    jump = (np.abs(eff[:, 0] - prev) / scale).max(axis=(1, 2))
+    out = np.zeros(plan.shape[0], dtype=bool)
+    for t in plan[jump > FORCING_JUMP, 0]:
+        out |= (plan[:, 0] >= t) & (plan[:, 0] < t + RESPONSE_H) & (plan[:, 1] > 0.5 * dt_max + 1e-9)
+    return out
 
 
 def _split(plan: np.ndarray, which: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ half-life 1.3 h, intratesticular T turnover 0.83/h, GnRH-signal filter, FSH, ser
 no longer limit the step, and a state with ``lam = 0`` is advanced by classical RK4.  Steps are
 fixed, at most ``dt_max`` hours (default 6 h: four steps a day resolve the circadian rhythm), cut
 at every dose and output time; the caller halves the steps over which a drug's action changes
-fast (absorption, a depot's burst).  Fixed-step accuracy against the adaptive scipy engine
+fast (absorption, a depot's burst) and, once, the steps of the day after a dose that moves a
+drug's action at once (the hormones answer within hours).  Fixed-step accuracy against the adaptive scipy engine
 (LSODA), checked in ``tests/test_kernel.py`` over 120 days: within 1% on T, LH, FSH, E2 and sperm
 concentration for the benchmark regimens (anastrozole daily, testosterone enanthate weekly);
 within 1.5% on the hormones and 5% on sperm concentration for every drug class (the largest
