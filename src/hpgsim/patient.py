@@ -70,7 +70,7 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "eugonadal": Patient(name="eugonadal"),
     "primary_hypogonadism": Patient(name="primary_hypogonadism",
                                     overrides={"leydig_capacity": 0.1, "sertoli_capacity": 0.1}),
-    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.03}),
+    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.015}),  # T ~230 ng/dL, LH ~1.9 IU/L
     "congenital_hh": Patient(name="congenital_hh", age=24.0, overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.6}),
     "obese_hyperestrogenic": Patient(name="obese_hyperestrogenic", age=34.0, bmi=35.0,
                                      overrides={"aromatase_activity": 1.8, "sertoli_capacity": 0.5}),

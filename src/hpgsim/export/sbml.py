@@ -407,7 +407,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("occ_f", f"max({s['gnrh_occ_filtered']}, 0)"),
         ("generator_activity", f"gen_norm / (1 + (max({s['steroid_hyp']}, 0) / gen_k)^gen_n)"),
         ("gnrh_frequency", "f_max * cort * generator_activity / (1 + x_t * ft / ft_ref + x_e * e_sig)"),
-        ("gnrh_pulse_mass", "m * generator_activity"),
+        ("gnrh_pulse_mass", f"m * generator_activity * (1 + z_e) / (1 + z_e * max({s['steroid_hyp']}, 0))"),
         ("occ_endo", "min(gnrh_frequency * ln(1 + gnrh_pulse_mass) / k_g, 1)"),
         ("occ", "occ_endo + gnrh_agonist_occupancy * (1 - occ_endo)"),
         ("block", "1 - gnrh_antagonism"),

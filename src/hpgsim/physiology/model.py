@@ -13,9 +13,13 @@ Layers (DESIGN section 3):
   generator (frequency and mass of its pulses): flat near the reference, it shuts the generator
   down under supraphysiological T (aromatised, locally and in plasma), but not when T rises
   because an aromatase inhibitor or a SERM removed the estrogen signal (T'Sjoen 2005: LH +339%
-  with T +146% on letrozole).  In the
+  with T +146% on letrozole).  The same integrated estrogen signal ``s`` also scales the mass of
+  each pulse, ``m (1 + z) / (1 + z s)`` (1 at reference): clomiphene doubles LH pulse amplitude
+  while blunting the pituitary response to GnRH (JCEM 1979;48:315), so a SERM or an aromatase
+  inhibitor enlarges the pulses; in a man with low drive (secondary hypogonadism, log-linear
+  occupancy) this passes almost fully into LH.  In the
   averaged mode the receptor occupancy of a train of pulses is averaged exactly,
-  ``occ = f ln(1 + m) / kG``; in the pulsatile mode portal GnRH jumps by ``m`` at each pulse.
+  ``occ = f ln(1 + mass) / kG``; in the pulsatile mode portal GnRH jumps by ``mass`` at each pulse.
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
   occupancy ``O`` through a steep Hill), LH synthesis into a pool released by each pulse, FSH
   synthesised and secreted constitutively, inhibin B and estrogen feedback.
@@ -206,6 +210,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["cort"] = 1.0 / (1.0 + p["cortisol_freq_slope"] * (np.asarray(p["cortisol"], dtype=float) - 1.0))
     c["k_g"] = ln2 / (p["gnrh_half_life"] / 60.0)
     c["m"] = p["gnrh_pulse_peak"] * np.asarray(p["gnrh_drive"], dtype=float)
+    c["z_e"] = p["gnrh_pulse_e2_inhibition"]
     f_ref = p["gnrh_freq_max"] / (1.0 + p["gnrh_freq_t_inhibition"] + p["gnrh_freq_e2_inhibition"])
     c["f_ref"] = f_ref
     occ_ref = f_ref * math.log1p(p["gnrh_pulse_peak"]) / c["k_g"]
@@ -280,7 +285,7 @@ KEYS: tuple[str, ...] = (
     "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
     "leydig_scale", "h_ref", "z_k", "k_z", "k_ldes", "ldes_k", "k_lrec", "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
-    "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g",
+    "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g", "z_e",
     "m", "k_f", "k_rrec", "k_rdes", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh", "basal", "k_sl", "y_l",
     "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
     "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
@@ -385,7 +390,9 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     freq = _frequency_core(ft, e_sig, gen, k)
     g = np.maximum(y[S.gnrh_portal], 0.0)
     occ_pulse = g / (1.0 + g)
-    occ_avg = np.minimum(freq * np.log1p(k[K.m] * gen) / k[K.k_g], 1.0)
+    # pulse mass: drive x generator activity, lowered by the integrated estrogen signal (1 at reference)
+    mass = k[K.m] * gen * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
+    occ_avg = np.minimum(freq * np.log1p(mass) / k[K.k_g], 1.0)
     occ_endo = pulsatile * occ_pulse + (1.0 - pulsatile) * occ_avg
     occ_drug = e[E.gnrh_agonist_occupancy]
     occ = occ_endo + occ_drug * (1.0 - occ_endo)
@@ -514,7 +521,8 @@ def pulse_frequency(time_h, y, c: Constants, eff: Effects):
 def pulse_mass(y, c: Constants):
     """GnRH mass of a pulse released now (x EC50) - used by the pulsatile mode."""
     k = c.packed
-    return k[K.m] * _generator_core(y[S.steroid_hyp], k)
+    s_hyp = y[S.steroid_hyp]
+    return k[K.m] * _generator_core(s_hyp, k) * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
 
 
 def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:
