@@ -231,10 +231,14 @@ def _propagators(k_block: np.ndarray, key: bytes, h: float) -> tuple[np.ndarray,
     return hit
 
 
+def _scaled(eff: np.ndarray) -> np.ndarray:
+    """Drug effects (steps, 3, effects, columns) as fractions of each effect's range over the plan."""
+    return eff / (np.abs(eff).max(axis=(0, 1), keepdims=True) + 1e-12)
+
+
 def _fast_forcing(eff: np.ndarray) -> np.ndarray:
     """Steps over which some drug effect moves by more than FORCING_JUMP of its range, or bends by FORCING_CURVE."""
-    scale = np.abs(eff).max(axis=(0, 1), keepdims=True) + 1e-12
-    e = eff / scale
+    e = _scaled(eff)
     jump = np.abs(e[:, 2] - e[:, 0]).max(axis=(1, 2))
     curve = np.abs(e[:, 1] - 0.5 * (e[:, 0] + e[:, 2])).max(axis=(1, 2))
     return (jump > FORCING_JUMP) | (curve > FORCING_CURVE)
@@ -249,9 +253,9 @@ def _responding(plan: np.ndarray, eff: np.ndarray, before: np.ndarray, dt_max: f
     collapse or surge over the following hours, so those steps are halved once."""
     if plan.shape[0] == 0:
         return np.zeros(0, dtype=bool)
-    scale = np.abs(eff).max(axis=(0, 1)) + 1e-12
-    prev = np.concatenate([before[None], eff[:-1, 2]])
-    jump = (np.abs(eff[:, 0] - prev) / scale).max(axis=(1, 2))
+    e = _scaled(np.concatenate([eff, np.broadcast_to(before, eff[:1].shape)]))  # the range includes the start
+    prev = np.concatenate([e[-1:, 2], e[:-2, 2]])
+    jump = np.abs(e[:-1, 0] - prev).max(axis=(1, 2))
     out = np.zeros(plan.shape[0], dtype=bool)
     for t in plan[jump > FORCING_JUMP, 0]:
         out |= (plan[:, 0] >= t) & (plan[:, 0] < t + RESPONSE_H) & (plan[:, 1] > 0.5 * dt_max + 1e-9)

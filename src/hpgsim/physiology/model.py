@@ -361,6 +361,12 @@ def _generator_core(s_hyp, k):
     return k[K.gen_norm] / (1.0 + _pow(np.maximum(s_hyp, 0.0) / k[K.gen_k], k[K.gen_n]))
 
 
+def _pulse_mass_core(s_hyp, gen, k):
+    """GnRH mass of a pulse (x EC50): drive x generator activity ``gen``, lowered by the integrated
+    estrogen signal ``s_hyp`` (factor 1 at the reference, where ``s_hyp`` = 1)."""
+    return k[K.m] * gen * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
+
+
 def _frequency_core(ft, e_sig, gen, k):
     """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity ``gen``."""
     return (k[K.f_max] * k[K.cort] * gen
@@ -390,9 +396,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     freq = _frequency_core(ft, e_sig, gen, k)
     g = np.maximum(y[S.gnrh_portal], 0.0)
     occ_pulse = g / (1.0 + g)
-    # pulse mass: drive x generator activity, lowered by the integrated estrogen signal (1 at reference)
-    mass = k[K.m] * gen * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
-    occ_avg = np.minimum(freq * np.log1p(mass) / k[K.k_g], 1.0)
+    occ_avg = np.minimum(freq * np.log1p(_pulse_mass_core(s_hyp, gen, k)) / k[K.k_g], 1.0)
     occ_endo = pulsatile * occ_pulse + (1.0 - pulsatile) * occ_avg
     occ_drug = e[E.gnrh_agonist_occupancy]
     occ = occ_endo + occ_drug * (1.0 - occ_endo)
@@ -522,7 +526,7 @@ def pulse_mass(y, c: Constants):
     """GnRH mass of a pulse released now (x EC50) - used by the pulsatile mode."""
     k = c.packed
     s_hyp = y[S.steroid_hyp]
-    return k[K.m] * _generator_core(s_hyp, k) * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
+    return _pulse_mass_core(s_hyp, _generator_core(s_hyp, k), k)
 
 
 def observables(time_h, y, c: Constants, eff: Effects) -> dict[str, np.ndarray]:

@@ -44,7 +44,7 @@ __all__ = ["run_kernel", "run_newton", "compiled", "step_plan", "DT_MAX_H"]
 
 _LOCK = threading.Lock()
 _COMPILED: dict[str, object] = {}
-_CORE = ("_pow", "_hill_core", "_hill_kn", "free_t_core", "_signals_core", "_generator_core", "_frequency_core", "_support_core",
+_CORE = ("_pow", "_hill_core", "_hill_kn", "free_t_core", "_signals_core", "_generator_core", "_pulse_mass_core", "_frequency_core", "_support_core",
          "rhs_core", "observables_core")
 
 
