@@ -130,7 +130,7 @@ def _assemble(c: phys.Constants, p: Mapping[str, object], drugs: Sequence[str]) 
 class _Run:
     """What the engine returns for a group of men: observables at the outputs and the end state."""
 
-    obs: np.ndarray  # (n_obs, n_out, n) in phys.OBS order
+    obs: np.ndarray  # (n_obs, n_out, n) in phys.OBS order, or the caller's block
     x_end: np.ndarray  # (n_phys, n)
     u_end: np.ndarray  # (n_u,) drug compartments at the end (shared by the group)
     failed_at: np.ndarray  # (n,) hour of failure, NaN where the man finished
@@ -138,12 +138,15 @@ class _Run:
 
 
 def _engine(model: _Model, x0: np.ndarray, u0: np.ndarray, t0: float, t_out, jumps: Sequence[Jump] = (), *,
-            dt_max: float = DT_MAX_H, t_end: float | None = None, dtype=np.float64) -> _Run:
+            dt_max: float = DT_MAX_H, t_end: float | None = None, out: np.ndarray | None = None, col0: int = 0,
+            rows: Sequence[int] | None = None) -> _Run:
     """Advance men (columns of ``x0``) who share ``u0`` and the doses ``jumps`` from ``t0``; outputs at ``t_out``.
 
     The drug compartments are propagated exactly here (matrix exponentials between dose times,
     PK shared by the group) and their effects handed to the compiled physiology kernel at every
     stage time.  A dose at an output time is given after the sample (labs before the dose).
+    ``out``/``col0``/``rows``: write observables ``rows`` straight into a cohort's result block
+    (see :func:`~hpgsim.solvers.kernel.run_kernel`).
     """
     t_out = np.asarray(t_out, dtype=float)
     t_end = float(t_out[-1]) if t_end is None else float(t_end)
@@ -168,7 +171,7 @@ def _engine(model: _Model, x0: np.ndarray, u0: np.ndarray, t0: float, t_out, jum
     u_out = np.array([u0 if s == 0 else track[s - 1, 2] for s in out_step]).reshape(len(t_out), track.shape[2])
     out_eff = _effects_array(model, u_out)
     obs, x_end, failed_at = run_kernel(x0, model.c.packed.reshape(len(phys.KEYS), -1), plan[:, 0], plan[:, 1], eff,
-                                       out_step, t_out, out_eff, dtype=dtype)
+                                       out_step, t_out, out_eff, out=out, col0=col0, rows=rows)
     y_out = np.concatenate([np.zeros((n_phys, len(t_out))), u_out.T])
     conc_all = model.concentrations(y_out)
     conc = {m.drug: sum(np.broadcast_to(np.asarray(conc_all[nm], dtype=float), t_out.shape) for nm in m.conc)
@@ -569,7 +572,8 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
     t_out = sample_days * 24.0 + SAMPLE_HOUR
     jumps = model.jumps(reg, float(t_out[-1]))
     rows = [phys.OBS.index(k) for k in keep]
-    values = {k: np.empty((len(t_out), n), dtype=np.float32) for k in keep}
+    block = np.empty((len(keep), len(t_out), n), dtype=np.float32)  # the kernel writes each chunk's men into it
+    values = {k: block[j] for j, k in enumerate(keep)}
     status = np.full(n, "ok", dtype=object)
     messages = ["ok"] * n
     per_patient_pd = any(np.ndim(v) > 0 for k, v in p.items() if k not in parameters.names(patient=True))
@@ -585,9 +589,7 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
             sub = _sub_model(model, sel, n) if n > chunk else model
             m = int(sel.sum())
             x0, u0, ok0, trouble = _history_state(sub, history, m)
-            run = _engine(sub, x0, u0, 0.0, t_out, jumps, dt_max=dt_max, dtype=np.float32)
-            for k, r in zip(keep, rows):
-                values[k][:, lo:lo + m] = run.obs[r]
+            run = _engine(sub, x0, u0, 0.0, t_out, jumps, dt_max=dt_max, out=block, col0=lo, rows=rows)
             conc = run.conc
             for i in range(m):
                 if not ok0[i]:
