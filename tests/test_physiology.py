@@ -97,6 +97,76 @@ def test_blocking_the_estrogen_receptor_raises_lh():
     assert f.lh.iloc[-1] > 1.2 * f.lh.iloc[0]
 
 
+def test_reference_man_has_full_gnrh_receptor_number_and_leydig_mass():
+    from hpgsim.physiology import model as phys
+    from hpgsim.regimen import Regimen
+    from hpgsim.simulate import start_state
+
+    _, y0, trouble = start_state(Patient(), Regimen())
+    assert not trouble
+    # (after three days of circadian rhythm, which moves the Leydig mass by < 1e-4)
+    assert y0[phys.IDX["gnrhr_number"]] == pytest.approx(1.0, abs=1e-6)
+    assert y0[phys.IDX["leydig_mass"]] == pytest.approx(1.0, abs=1e-3)
+
+
+def _rhs_at_reference(**effects):
+    from hpgsim.physiology import model as phys
+
+    c = phys.derive(parameters.values(), age=30.0, bmi=23.5)
+    y = phys.steady_state_guess(c)
+    return phys, y, phys.rhs(0.0, y, c, phys.Effects(effects))
+
+
+def test_gnrh_antagonist_cuts_reference_occupancy_by_its_effect_and_is_surmountable():
+    """Competitive antagonism: at the reference pulse mass occupancy falls by the drug's effect theta;
+    a larger GnRH pulse (castrate man) loses a smaller share."""
+    import math
+
+    m = parameters.get("gnrh_pulse_peak").value
+    theta = 0.9
+    xa1 = m / math.expm1((1.0 - theta) * math.log1p(m))
+    assert math.log1p(m / xa1) / math.log1p(m) == pytest.approx(1.0 - theta)
+    big = 3.0 * m
+    assert math.log1p(big / xa1) / math.log1p(big) > 1.0 - theta
+    # the filtered occupancy and the receptor number both start to fall under the antagonist
+    phys, y, dy = _rhs_at_reference(gnrh_antagonism=theta)
+    assert dy[phys.IDX["gnrh_occ_filtered"]] < 0 and dy[phys.IDX["gnrhr_number"]] < 0
+    _, _, dy0 = _rhs_at_reference()
+    assert abs(dy0[phys.IDX["gnrhr_number"]]) < 1e-12 and abs(dy0[phys.IDX["leydig_mass"]]) < 1e-12
+
+
+def test_degarelix_castrates_at_once_and_keeps_testosterone_castrate_for_a_year():
+    # Klotz 2008 CS21: T -88% on day 1, -94% on day 3, 97% castrate (<= 50 ng/dL) from day 28 to 364
+    f = _series("ageing_male", ["degarelix 240 mg SC once", "degarelix 80 mg SC monthly starting day 28"], days=364)
+    base = f.iloc[0]
+    assert f.total_testosterone.iloc[3] < 0.15 * base.total_testosterone
+    assert f.total_testosterone.iloc[28:].max() < 50
+    assert f.lh.iloc[364] < 0.3 * base.lh and f.fsh.iloc[364] < 0.5 * base.fsh
+
+
+def test_testosterone_recovers_long_after_lh_when_a_gnrh_agonist_is_stopped():
+    # Kaku 2006: LH normal within 3 months of stopping, T after a median 24 months (older men)
+    f = _series("ageing_male", "leuprolide 11.25 mg SC every 3 months for 2 doses", days=26 * 7 + 3 * 365)
+    base = f.iloc[0]
+    off = 26 * 7
+    assert f.total_testosterone.iloc[off - 1] < 50
+    assert f.lh.iloc[off + 13 * 7] > base.lh  # LH back (and above baseline) 3 months after stopping
+    assert f.total_testosterone.iloc[off + 13 * 7] < 0.6 * base.total_testosterone
+    assert f.total_testosterone.iloc[off + 3 * 365] > 0.7 * base.total_testosterone
+
+
+def test_leydig_mass_regrows_faster_in_a_young_man_and_under_hcg():
+    reg = "testosterone enanthate 200 mg IM weekly for 26 doses"
+    young = _series(Patient(age=30.0), reg, days=52 * 7)
+    old = _series(Patient(age=70.0), reg, days=52 * 7)
+    wk = 12 * 7 + 26 * 7  # three months after the last injection
+    assert (young.total_testosterone.iloc[wk] / young.total_testosterone.iloc[0]
+            > old.total_testosterone.iloc[wk] / old.total_testosterone.iloc[0] + 0.2)
+    # congenital HH (no LH since birth): hCG 2000 IU 3x/week brings T above 264 ng/dL within 6 weeks
+    chh = _series("congenital_hh", "hCG 2000 IU SC 3x/week", days=42)
+    assert chh.total_testosterone.iloc[0] < 100 and chh.total_testosterone.iloc[42] > 264
+
+
 def test_lower_aromatase_lowers_e2_and_raises_t(steady):
     base = steady("eugonadal")
     low = simulate(Patient(overrides={"aromatase_activity": 0.5}), days=1).to_frame().iloc[-1]

@@ -133,6 +133,13 @@ HALF_LIVES = [
     Case("enclomiphene", "enclomiphene", "enclomiphene", "PO", 25.0, 0.1, 200.0, 10.0, 10.0, H,
          "'elimination half-life of about 10 hours' (" + ENCLOMIPHENE_ABSTRACT + ")",
          window=(60.0, 200.0)),
+    Case("clomiphene", "clomiphene", "hydroxyenclomiphene", "PO", 50.0, 0.5, 400.0, 13.0, 37.0, H,
+         "(E)-4-hydroxy metabolites of enclomiphene: 4-OH-clomiphene 13-34 h, 4-OH-N-desethylclomiphene 15-37 h "
+         "(Yilmaz S et al. Cytotechnology 2018;70:489, PMID 29159661; parameter_book B2)",
+         window=(100.0, 400.0)),
+    Case("enclomiphene", "enclomiphene", "hydroxyenclomiphene", "PO", 25.0, 0.5, 400.0, 13.0, 37.0, H,
+         "same metabolites after enclomiphene citrate (Yilmaz 2018; parameter_book B2)",
+         window=(100.0, 400.0)),
     Case("tamoxifen", "tamoxifen", "tamoxifen", "PO", 20.0, 1.0, 3000.0, 7.0, 8.75, DAY,
          "terminal t1/2 ~7 d (Nolvadex Swiss Fachinfo reg 49059); 210 +/- 60 h in postmenopausal women "
          "(Fuchs WS 1996, Arzneimittelforschung 46:418)",
@@ -432,4 +439,4 @@ def test_every_catalog_agent_has_half_life_tmax_and_accumulation_checks():
     acc = {c.agent for c in ACCUMULATION} | {"tamoxifen", "clomiphene", "testosterone_gel"}  # dedicated tests
     assert half == names and peak == names and acc == names
     assert {(c.agent, c.conc) for c in HALF_LIVES} >= {("clomiphene", "enclomiphene"), ("clomiphene", "zuclomiphene"),
-                                                        ("tamoxifen", "endoxifen")}
+                                                        ("clomiphene", "hydroxyenclomiphene"), ("tamoxifen", "endoxifen")}

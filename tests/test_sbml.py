@@ -53,6 +53,10 @@ def test_document_is_consistent_l3v2_with_every_canonical_observable():
 @pytest.mark.parametrize("patient,regimen", [
     ("eugonadal", "anastrozole 1 mg PO daily"),
     ("congenital_hh", "hCG 2000 IU SC 3x/week"),
+    # competitive antagonism, GnRH-receptor loss and the Leydig mass falling under castration
+    ("ageing_male", ["degarelix 240 mg SC once", "degarelix 80 mg SC monthly starting day 28"]),
+    # clomiphene's isomers and enclomiphene's 4-hydroxy metabolites, dosed every other day
+    ("secondary_hypogonadism", "clomiphene 25 mg PO every other day"),
 ])
 def test_roadrunner_reproduces_simulate_over_180_days(patient, regimen):
     days = 180

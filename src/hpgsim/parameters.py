@@ -136,6 +136,20 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gnrhr_desensitisation_hill", value=6.0, unit="1", group="pituitary",
       description="steepness of desensitisation versus sustained occupancy",
       source="fit: as gnrhr_desensitisation_threshold"),
+    P(name="gnrhr_number_half_life", value=math.log(2) / 0.00497, unit="h", group="pituitary",
+      description="turnover half-time of the GnRH-receptor population (return of receptor number after an antagonist)",
+      source="Tornoe 2007 BJCP 63:648 Table 4: ke,F 0.00497 1/h (degarelix study), the first-order process that "
+             "scales both LH synthesis and LH-pool release under degarelix, read as receptor turnover; Halmos G et al. "
+             "PNAS 1996;93:2398: rat pituitary GnRH binding sites begin to recover within 24 h of one cetrorelix "
+             "injection and are still reduced at 72 h"),
+    P(name="gnrhr_antagonist_loss", value=24.0, unit="1", group="pituitary",
+      description="loss rate of antagonist-occupied GnRH receptors relative to receptor turnover (receptor number "
+                  "1 / (1 + a) under full antagonist occupancy)",
+      source="Pinski J et al. Endocrinology 1996;137:3430: after 4 weeks of a cetrorelix depot the LH response to a "
+             "GnRH bolus was 96% lower (89.8% with daily injections; 33% after an agonist), i.e. receptor number "
+             "1 / (1 + a) = 0.04; loss half-time then ~6 h, as Halmos 1996 (binding sites lowest 3-6 h after one "
+             "cetrorelix injection, with < 30% of them occupied). Checked, not fitted, against KLOTZ2008_CS21_DEG "
+             "(97.2% castrate at 1 year) and CRAWFORD2015_IAD"),
     P(name="lh_half_life", value=1.3, unit="h", group="pituitary",
       description="serum LH elimination half-life",
       source="Tornoe 2007 BJCP 63:648, popPK/PD estimate 1.3 h (" + PB + " A1); deconvolution 7-40 min, iv hLH 136 min bracket it"),
@@ -208,7 +222,32 @@ _ROWS: tuple[Parameter, ...] = (
       source="fit: congenital HH T < 100 ng/dL with LH < 1.5 IU/L while hCG 2000 IU 3x/week restores T > 264 ng/dL within 6 weeks (CHH_META_JSM2024); aromatase inhibition raises LH more than T (T'Sjoen 2005 letrozole LH +339%, T +146%), so trophic support must saturate near the reference"),
     P(name="leydig_trophic_half_life", value=21.0 * 24.0, unit="h", group="testis",
       description="half-time of the LH-dependent trophic state of Leydig cells (atrophy without LH, regrowth with it)",
-      source="assumption (3 weeks), not yet fitted: T recovers over months after long gonadotropin suppression (AAS2019_RECOVERY_TIMES; KATO2020_ADTREC median 15 months after 6 months of GnRH agonist in older men) - to be fitted to those rows by the validation runner"),
+      source="assumption (3 weeks): steroidogenic capacity of rat Leydig cells falls to 5% within 1 week of LH "
+             "deprivation (Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988) and is restored by hCG within days (J Endocrinol "
+             "1990;126:367); the slow part of recovery after long deprivation is leydig_mass"),
+    P(name="leydig_mass_regrowth_half_life", value=15.0 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-mass regrowth towards its target at the reference LH stimulation and the "
+                  "reference age (faster in proportion to LH-equivalents, e.g. under hCG; slower with age)",
+      source="fit: median 15 months to T >= 300 ng/dL after 6 months of GnRH agonist, ~50% and ~80% recovered at 1 "
+             "and 2 years (KATO2020_ADTREC); LH is back to normal within 3 months while T takes a median 24 months "
+             "after long agonist therapy (Kaku H et al. Prostate 2006;66:439), so the testis limits recovery; regrowth in "
+             "proportion to LH stimulation: 11 days of pulsatile LH multiplied Leydig cells 20-30-fold in juvenile "
+             "rhesus monkeys (Verhagen I et al. Andrology 2014;2:924)"),
+    P(name="leydig_mass_regrowth_age_halving", value=10.0, unit="year", group="testis",
+      description="years of age over which the Leydig-mass regrowth rate halves (relative to ref_age)",
+      source="fit: 16-fold slower regrowth at ~70 years (KATO2020_ADTREC) than at 30 keeps the congenital-HH response "
+             "to hCG 2000 IU 3x/week at age ~25 (T > 264 ng/dL within 6 weeks, CHH_META_JSM2024; model ~850 ng/dL); "
+             "recovery after agonist therapy is slower above 65 years (Kaku 2006)"),
+    P(name="leydig_mass_loss_half_life", value=4.8 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-mass loss towards its (lower) target when LH-receptor stimulation falls",
+      source="Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988: without LH (T/E2 implants) the average rat Leydig cell "
+             "lost 90% of its cytoplasmic volume by 16 weeks (3.3 half-lives), rapidly and progressively, while "
+             "Leydig-cell number was kept"),
+    P(name="leydig_mass_k", value=0.1, unit="x reference stimulation", group="testis",
+      description="LH-receptor stimulation (Hill term relative to the reference man's) at which the target Leydig "
+                  "mass is halved; target x^2 (1 + k^2) / (k^2 + x^2)",
+      source="Keeney 1988: Leydig cells keep ~10% of their cytoplasmic volume without LH, the target at castrate LH "
+             "(~0.5 IU/L, x ~0.03); men with secondary hypogonadism (LH ~2 IU/L, x ~0.35) keep > 90% of their mass"),
     P(name="leydig_age_decline", value=0.0045, unit="1/year", group="testis",
       description="fractional decline of Leydig capacity per year after age 40",
       source="fit: total T stable with age while free T falls and LH rises (Yeap 2012 HIMS; Kelsey 2014 PLoS One 15.4 -> 13.0 nmol/L 19 -> 40 y); compensated in part by rising LH"),
@@ -355,12 +394,28 @@ _ROWS: tuple[Parameter, ...] = (
       description="elimination half-life in men", source="~10 h (Wiehle/Repros abstract; " + PB + " B2)"),
     P(name="enclomiphene_cl", value=294.0, unit="L/h", group="drug:enclomiphene",
       description="apparent oral clearance", source="derived: steady-state ENC 2.2 ng/mL on clomiphene 25 mg/day (15.5 mg enclomiphene) (Helo 2017 BJU Int; " + PB + " B2)"),
+    P(name="hydroxyenclomiphene_half_life", value=24.0, unit="h", group="drug:enclomiphene",
+      description="elimination half-life of the (E)-4-hydroxy metabolites of enclomiphene ((E)-4-OH-clomiphene and "
+                  "(E)-4-OH-N-desethylclomiphene, lumped), formed from all of the parent eliminated",
+      source="4-OH-clomiphene 13-34 h, 4-OH-N-desethylclomiphene 15-37 h (Yilmaz S et al. Cytotechnology 2018;70:489, "
+             "PMID 29159661, as quoted in the clomifene infobox; " + PB + " B2 'Clomiphene (mixture) t1/2' range column); "
+             "24 h is the middle of both ranges; longer than the parent's 10 h, so after a dose the metabolites' own "
+             "elimination sets the terminal phase"),
+    P(name="hydroxyenclomiphene_share", value=1.0, unit="1", group="drug:enclomiphene",
+      description="share of enclomiphene's hypothalamic/pituitary ER antagonism carried by its 4-hydroxy metabolites "
+                  "(1 = the parent acts as their precursor only)",
+      source="Murdter TE et al. Hum Mol Genet 2012;21:1145 (doi 10.1093/hmg/ddr543): CYP2D6 genotype determines the "
+             "estrogen-receptor activity of clomiphene via its 4-hydroxylated active metabolites; the parent is ~99.9% "
+             "bound (fu 0.08%) against 0.45% and 1.32% for (E)-4-OH-clomiphene and (E)-4-OH-N-desethylclomiphene "
+             "(Kovar 2022 Pharmaceutics 14:2604, Tables S4-S7). Limiting value of that reading; at 0.5 the "
+             "every-other-day 08:00 occupancy is 0.65 instead of 0.74 (0.49 with the parent alone)"),
     P(name="zuclomiphene_half_life", value=14.0 * 24.0, unit="h", group="drug:clomiphene",
       description="elimination half-life of zuclomiphene", source="~2 weeks (Repros comment, low quality); detectable > 1 month after dosing and accumulates over cycles (Clomid label; Young 1999) (" + PB + " B2)"),
     P(name="zuclomiphene_cl", value=9.0, unit="L/h", group="drug:clomiphene",
       description="apparent oral clearance of zuclomiphene", source="derived: steady-state ZUC 44 ng/mL on clomiphene 25 mg/day (9.5 mg zuclomiphene) (Helo 2017)"),
     P(name="enclomiphene_er_k", value=0.35, unit="ng/mL", group="drug:enclomiphene",
-      description="enclomiphene concentration occupying half of hypothalamic/pituitary estrogen receptors",
+      description="enclomiphene concentration (enclomiphene-equivalents of its 4-hydroxy metabolites) occupying half of "
+                  "hypothalamic/pituitary estrogen receptors",
       source="fit: clomiphene 25 mg/day raises T 205 -> 488 ng/dL and LH 4.0 -> 6.1 IU/L (Helo 2017); enclomiphene 25 mg brings T to 400-700 ng/dL (Wiehle 2014)"),
     P(name="zuclomiphene_er_k", value=40.0, unit="ng/mL", group="drug:clomiphene",
       description="zuclomiphene concentration occupying half of the estrogen receptors (weak ligand)",
@@ -470,7 +525,9 @@ _ROWS: tuple[Parameter, ...] = (
              "Table 3: 73.7 d at 40 mg/mL and 53.3 d at 20 mg/mL in healthy men (73.7 d was the value)"),
     P(name="degarelix_f", value=0.24, unit="1", group="drug:degarelix", description="bioavailability of the SC depot (40 mg/mL)",
       source="Tornoe 2007 Table 3"),
-    P(name="degarelix_imax", value=0.942, unit="1", group="drug:degarelix", description="maximal inhibition of GnRH-receptor signalling",
+    P(name="degarelix_imax", value=0.942, unit="1", group="drug:degarelix",
+      description="maximal inhibition of LH-pool release at the reference GnRH drive, applied as the cut in the reference "
+                  "man's GnRH-receptor occupancy by competitive antagonism",
       source="Tornoe 2007 Table 4"),
     P(name="degarelix_ic50", value=1.49, unit="ng/mL", group="drug:degarelix", description="concentration at half-maximal inhibition",
       source="Tornoe 2007 Table 4"),

@@ -21,8 +21,10 @@ __all__ = ["PKModel", "pk_model", "effects", "CONC_UNITS"]
 LN2 = math.log(2.0)
 # unit of each drug's reported plasma concentration column conc_<drug>
 CONC_UNITS = {
-    "anastrozole": "ng/mL", "letrozole": "ng/mL", "clomiphene": "ng/mL (enclomiphene + zuclomiphene)",
-    "enclomiphene": "ng/mL", "tamoxifen": "ng/mL", "hcg": "IU/L", "fsh": "IU/L", "hmg": "IU/L (FSH activity)",
+    "anastrozole": "ng/mL", "letrozole": "ng/mL",
+    "clomiphene": "ng/mL (enclomiphene + zuclomiphene + the 4-hydroxy metabolites of enclomiphene, in enclomiphene-equivalents)",
+    "enclomiphene": "ng/mL (enclomiphene + its 4-hydroxy metabolites, in enclomiphene-equivalents)",
+    "tamoxifen": "ng/mL (tamoxifen + endoxifen)", "hcg": "IU/L", "fsh": "IU/L", "hmg": "IU/L (FSH activity)",
     "gonadorelin": "ng/mL", "leuprolide": "ng/mL", "degarelix": "ng/mL",
     "testosterone_cypionate": "ng/dL (T from the product)", "testosterone_enanthate": "ng/dL (T from the product)",
     "testosterone_undecanoate": "ng/dL (T from the product)", "testosterone_gel": "ng/dL (T from the product)",
@@ -75,13 +77,21 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
     if drug in ("clomiphene", "enclomiphene"):
         ka, ke_en = p["enclomiphene_ka"], LN2 / p["enclomiphene_half_life"]
         v_en = p["enclomiphene_cl"] / ke_en
+        ke_oh = LN2 / p["hydroxyenclomiphene_half_life"]
         ke_zu = LN2 / p["zuclomiphene_half_life"]
         v_zu = p["zuclomiphene_cl"] / ke_zu
         en = p["clomiphene_en_fraction"] if drug == "clomiphene" else 1.0
-        k = _chain(4, {(0, 1): ka, (1, None): ke_en, (2, 3): ka, (3, None): ke_zu})
-        conc = {"enclomiphene": (1, 1000.0 / v_en), "zuclomiphene": (3, 1000.0 / v_zu)}
-        return PKModel(drug=drug, compartments=("gut_en", "enclomiphene", "gut_zu", "zuclomiphene"), k=k,
-                       dose_split={"PO": (en, 0.0, 1.0 - en, 0.0)}, conc=conc)
+        # (E)-clomiphene (enclomiphene) -> its (E)-4-hydroxy metabolites ((E)-4-OH-clomiphene and
+        # (E)-4-OH-N-desethylclomiphene, lumped), which carry its estrogen-receptor activity and outlast
+        # it (t1/2 13-37 h vs 10 h).  The metabolite compartment counts the enclomiphene mg eliminated
+        # (all of it passes through the active metabolites' time course); its concentration is in
+        # enclomiphene-equivalents: amount x ke_oh / CL_en, whose steady-state mean equals the parent's,
+        # so the parent's fitted ER constant applies to it unchanged (its own ng/mL are not modelled).
+        k = _chain(5, {(0, 1): ka, (1, 2): ke_en, (2, None): ke_oh, (3, 4): ka, (4, None): ke_zu})
+        conc = {"enclomiphene": (1, 1000.0 / v_en), "hydroxyenclomiphene": (2, 1000.0 * ke_oh / p["enclomiphene_cl"]),
+                "zuclomiphene": (4, 1000.0 / v_zu)}
+        return PKModel(drug=drug, compartments=("gut_en", "enclomiphene", "hydroxyenclomiphene", "gut_zu", "zuclomiphene"),
+                       k=k, dose_split={"PO": (en, 0.0, 0.0, 1.0 - en, 0.0)}, conc=conc)
     if drug == "tamoxifen":
         v, cl, q, vp = p["tamoxifen_v"], p["tamoxifen_cl"], p["tamoxifen_q"], p["tamoxifen_vp"]
         cf, v_en, cl_en = p["endoxifen_formation_cl"], p["endoxifen_v"], p["endoxifen_cl"]
@@ -187,8 +197,12 @@ def effects(conc: Mapping[str, object], p: Mapping[str, float]) -> dict[str, obj
         c = np.maximum(g(d), 0.0)
         keep = keep * (1.0 - p[f"{d}_imax"] * c / (p[f"{d}_ic50"] + c))
     out["aromatase_inhibition"] = 1.0 - keep
-    # estrogen receptor: competitive occupancy by antagonists and the partial agonist zuclomiphene
-    x_en = np.maximum(g("enclomiphene"), 0.0) / p["enclomiphene_er_k"]
+    # estrogen receptor: competitive occupancy by antagonists and the partial agonist zuclomiphene.
+    # Enclomiphene acts through its 4-hydroxy metabolites (the share hydroxyenclomiphene_share of its
+    # activity; both concentrations in enclomiphene ng/mL or its equivalents)
+    w_oh = p["hydroxyenclomiphene_share"]
+    x_en = ((1.0 - w_oh) * np.maximum(g("enclomiphene"), 0.0)
+            + w_oh * np.maximum(g("hydroxyenclomiphene"), 0.0)) / p["enclomiphene_er_k"]
     x_zu = np.maximum(g("zuclomiphene"), 0.0) / p["zuclomiphene_er_k"]
     x_tam = (np.maximum(g("tamoxifen"), 0.0) + p["endoxifen_potency"] * np.maximum(g("endoxifen"), 0.0)) / p["tamoxifen_er_k"]
     denom = 1.0 + x_en + x_zu + x_tam

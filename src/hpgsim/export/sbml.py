@@ -83,7 +83,8 @@ _STATE_UNITS = {"lh_pool": "IU/L", "lh": "IU/L", "fsh": "IU/L", "t": "nmol/L", "
 _PD_PARAMETERS = {
     "anastrozole": ("anastrozole_imax", "anastrozole_ic50"),
     "letrozole": ("letrozole_imax", "letrozole_ic50"),
-    "enclomiphene": ("enclomiphene_er_k",),
+    "enclomiphene": ("enclomiphene_er_k", "hydroxyenclomiphene_share"),
+    "hydroxyenclomiphene": ("enclomiphene_er_k", "hydroxyenclomiphene_share"),
     "zuclomiphene": ("zuclomiphene_er_k", "zuclomiphene_efficacy"),
     "tamoxifen": ("tamoxifen_er_k",),
     "endoxifen": ("tamoxifen_er_k", "endoxifen_potency"),
@@ -398,7 +399,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("stim", f"max({s['lh']}, 0) + exogenous_lh + lh_activity"),
         ("circ", "1 + circ_amp * cos(omega * (time - circ_phase))"),
         ("p_t", f"max(leydig_basal * leydig_scale * {s['leydig_resp']} * {s['leydig_trophic']}"
-                " * (1 + lmax * hill(stim, l50, lhill)) * circ, 0)"),
+                f" * (1 + max({s['leydig_mass']}, 0) * lmax * hill(stim, l50, lhill)) * circ, 0)"),
         ("e2", "arom * (e2_periph_k * t_pos + e2_testis_k * p_t)"),
         ("e_sig", "(1 - er_occupancy) * (e2 / e2_ref + local_arom * arom * ft / ft_ref) / (1 + local_arom) + er_agonism"),
         # rhs
@@ -408,11 +409,16 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("generator_activity", f"gen_norm / (1 + (max({s['steroid_hyp']}, 0) / gen_k)^gen_n)"),
         ("gnrh_frequency", "f_max * cort * generator_activity / (1 + x_t * ft / ft_ref + x_e * e_sig)"),
         ("gnrh_pulse_mass", f"m * generator_activity * (1 + z_e) / (1 + z_e * max({s['steroid_hyp']}, 0))"),
-        ("occ_endo", "min(gnrh_frequency * ln(1 + gnrh_pulse_mass) / k_g, 1)"),
-        ("occ", "occ_endo + gnrh_agonist_occupancy * (1 - occ_endo)"),
-        ("block", "1 - gnrh_antagonism"),
-        ("sig_slow", f"{s['gnrhr']} * occ_f * block / sig_ref"),
-        ("sig_fast", f"{s['gnrhr']} * occ * block / sig_ref"),
+        # competitive antagonism: GnRH's (and agonists') affinity divided by xa1 = 1 + C/Kd
+        ("antagonist_theta", "min(max(gnrh_antagonism, 0), 0.999999)"),
+        ("xa1", "m_ref / (exp((1 - antagonist_theta) * ln(1 + m_ref)) - 1)"),
+        ("occ_endo", "min(gnrh_frequency * ln(1 + gnrh_pulse_mass / xa1) / k_g, 1)"),
+        ("occ_drug", "gnrh_agonist_occupancy / (gnrh_agonist_occupancy + (1 - gnrh_agonist_occupancy) * xa1 + 1e-300)"),
+        ("occ", "occ_endo + occ_drug * (1 - occ_endo)"),
+        ("n_r", f"max({s['gnrhr_number']}, 0)"),
+        ("gnrhr_number_out", "k_n * (1 + n_loss * (1 - 1 / xa1))"),
+        ("sig_slow", f"n_r * {s['gnrhr']} * occ_f / sig_ref"),
+        ("sig_fast", f"n_r * {s['gnrhr']} * occ / sig_ref"),
         ("pit_e", "1 / (1 + y_l * e_sig)"),
         ("lh_synthesis", "syn_lh * (basal + sig_slow / (sig_slow + k_sl)) * pit_e"),
         ("lh_release", f"k_rel * (basal + sig_fast) * max({s['lh_pool']}, 0)"),
@@ -435,12 +441,15 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("shbg_goal", "shbg_target * (max(t_pos, 1e-3) / t_ref)^(-shbg_androgen_exp)"),
         ("h_stim", "hill(stim, l50, lhill)"),
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
+        ("mass_x2", "h_stim * h_stim / (h_ref * h_ref)"),
+        ("mass_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_mass']}"),
         ("steroid_signal", "e_sig"),
     ]
     for rid, f in rules:
         w.assign(rid, f)
     rates = {
         s["gnrhr"]: f"k_rrec * (1 - {s['gnrhr']}) * (1 - des / k_rdes) - des * {s['gnrhr']}",
+        s["gnrhr_number"]: "k_n - gnrhr_number_out * n_r",
         s["gnrh_occ_filtered"]: "k_f * (occ - occ_f)",
         s["lh_pool"]: "lh_synthesis - lh_release",
         s["lh"]: "lh_release - ke_lh * lh_pos",
@@ -450,6 +459,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["inhibin_b"]: "k_ib * (ib_target - ib_pos)",
         s["leydig_resp"]: f"k_lrec * (1 - {s['leydig_resp']}) - k_ldes * hill(stim, ldes_k, 2) * {s['leydig_resp']}",
         s["leydig_trophic"]: f"k_z * (z_target - {s['leydig_trophic']})",
+        s["leydig_mass"]: "k_mup * stim * inv_lh_ref * max(mass_gap, 0) + k_mdn * min(mass_gap, 0)",
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
         s["sg_reserve"]: (f"sg_r * (1 - deficit) * max({s['sg_reserve']}, 0) * (1 - max({s['sg_reserve']}, 0))"
                           f" - sg_kw * deficit * (max({s['sg_reserve']}, 0) - sg_floor)"),
@@ -529,8 +539,11 @@ def _effects(w: _Writer, analytes: set[str]) -> None:
     else:
         const0("aromatase_inhibition")
     xs = []
-    if "enclomiphene" in analytes:
-        w.assign("er_x_en", f"{pos('enclomiphene')} / enclomiphene_er_k")
+    en = [x for x in ("enclomiphene", "hydroxyenclomiphene") if x in analytes]
+    if en:
+        parts = {"enclomiphene": f"(1 - hydroxyenclomiphene_share) * {pos('enclomiphene')}",
+                 "hydroxyenclomiphene": f"hydroxyenclomiphene_share * {pos('hydroxyenclomiphene')}"}
+        w.assign("er_x_en", f"({' + '.join(parts[x] for x in en)}) / enclomiphene_er_k")
         xs.append("er_x_en")
     if "zuclomiphene" in analytes:
         w.assign("er_x_zu", f"{pos('zuclomiphene')} / zuclomiphene_er_k")
@@ -573,7 +586,7 @@ def _effects(w: _Writer, analytes: set[str]) -> None:
         w.assign("exogenous_fsh", " + ".join(fsh))
     else:
         const0("exogenous_fsh")
-    unknown = analytes - {"anastrozole", "letrozole", "enclomiphene", "zuclomiphene", "tamoxifen", "endoxifen",
+    unknown = analytes - {"anastrozole", "letrozole", "enclomiphene", "hydroxyenclomiphene", "zuclomiphene", "tamoxifen", "endoxifen",
                           "gonadorelin", "leuprolide", "degarelix", "hcg", "hmg_lh", "fsh", "hmg"}
     unknown -= {a for a in analytes if a.startswith("testosterone_")}  # act through t_input, not effects
     if unknown:  # pragma: no cover - an analyte added to agents.py without its action here

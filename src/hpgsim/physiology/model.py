@@ -21,14 +21,23 @@ Layers (DESIGN section 3):
   averaged mode the receptor occupancy of a train of pulses is averaged exactly,
   ``occ = f ln(1 + mass) / kG``; in the pulsatile mode portal GnRH jumps by ``mass`` at each pulse.
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
-  occupancy ``O`` through a steep Hill), LH synthesis into a pool released by each pulse, FSH
-  synthesised and secreted constitutively, inhibin B and estrogen feedback.
+  occupancy ``O`` through a steep Hill), GnRH-receptor number ``N``, LH synthesis into a pool
+  released by each pulse, FSH synthesised and secreted constitutively, inhibin B and estrogen
+  feedback; synthesis and release follow the receptor signal ``N R occupancy``.  GnRH antagonists
+  compete with GnRH (and agonists) for the receptor: they divide its affinity by ``1 + C/Kd``, so
+  occupancy falls most where it was furthest from saturation, and more GnRH (the castrate man's
+  faster, larger pulses) partly overcomes them; the receptors they occupy are also lost (Halmos 1996,
+  Pinski 1996), so ``N`` falls within hours of an antagonist and returns over days after it,
+  which keeps LH suppressed against that rise in GnRH (Klotz 2008 CS21: 97% castrate on degarelix).
 * testis - Leydig T production ``b (1 + Lmax H(LH + hCG-equivalent))`` (Tornoe 2007) scaled by
   Leydig capacity, age, desensitisation ``D``, an LH-dependent trophic state ``Z`` (Leydig atrophy
-  over weeks without LH, the slow part of recovery after testosterone therapy) and the circadian
-  rhythm; intratesticular T at quasi-steady state, ``ITT = T + P_T / CL_testis`` (the testicular
-  T pool turns over at least 20 times a day, Oettel review, parameter book A2: far faster than any
-  forcing of the averaged mode);
+  over weeks without LH) and the circadian rhythm, with the LH-stimulated part also scaled by the
+  Leydig mass ``M``: lost over weeks when LH-receptor stimulation falls far below the reference
+  (androgen deprivation, suppression by exogenous T), regrown over months to years in proportion to
+  the stimulation and more slowly with age, so T recovers long after LH when a GnRH analogue is
+  stopped (Kaku 2006: LH normal within 3 months, T after a median 24 months); intratesticular T at
+  quasi-steady state, ``ITT = T + P_T / CL_testis`` (the testicular T pool turns over at least 20
+  times a day, Oettel review, parameter book A2: far faster than any forcing of the averaged mode);
   inhibin B from Sertoli cells driven by FSH and germ cells; spermatogenesis as a delay chain
   fed by FSH and ITT support with hormone-withdrawal germ-cell loss, then epididymal transit; the
   chain's entry is gated by a spermatogonial reserve that grows logistically (by proliferation)
@@ -66,6 +75,7 @@ N_EPI = 3
 STATES: tuple[str, ...] = (
     "gnrh_portal",  # pulsatile mode only: portal GnRH in multiples of its EC50
     "gnrhr",  # GnRH-receptor responsiveness (1 = fully responsive)
+    "gnrhr_number",  # GnRH-receptor number (1 = reference man), lost while antagonists occupy the receptors
     "gnrh_occ_filtered",  # sustained (filtered) receptor occupancy
     "lh_pool",  # releasable LH, IU/L-equivalent
     "lh",  # serum LH, IU/L
@@ -75,6 +85,7 @@ STATES: tuple[str, ...] = (
     "inhibin_b",  # pg/mL
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
     "leydig_trophic",  # LH-dependent Leydig steroidogenic mass (1 = reference man)
+    "leydig_mass",  # Leydig-cell mass behind LH-stimulated T (1 = reference man): lost without LH, regrown slowly
     "steroid_hyp",  # estrogen signal integrated by the hypothalamus (1 = reference man)
     "sg_reserve",  # spermatogonial reserve feeding the germ-cell chain (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
@@ -89,7 +100,7 @@ EFFECTS: tuple[str, ...] = (
     "er_occupancy",  # estrogen-receptor occupancy by antagonists at hypothalamus/pituitary (0-1)
     "er_agonism",  # estrogen-like signal from partial agonists, x reference signal
     "gnrh_agonist_occupancy",  # GnRH-receptor occupancy by exogenous agonists (0-1)
-    "gnrh_antagonism",  # fractional block of GnRH-receptor signalling by antagonists (0-1)
+    "gnrh_antagonism",  # antagonists' fractional cut of the reference man's GnRH-receptor occupancy (0-1)
     "lh_activity",  # LH-receptor agonism of hCG, IU/L LH-equivalents
     "exogenous_lh",  # LH from hMG (measured as LH), IU/L
     "exogenous_fsh",  # FSH from rFSH/hMG (measured as FSH), IU/L
@@ -170,6 +181,11 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["h_ref"] = h_ref
     c["z_k"] = p["leydig_trophic_k"] * h_ref
     c["k_z"] = ln2 / p["leydig_trophic_half_life"]
+    c["k_mup"] = ln2 / p["leydig_mass_regrowth_half_life"] * 2.0 ** (
+        -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_mass_regrowth_age_halving"])
+    c["k_mdn"] = ln2 / p["leydig_mass_loss_half_life"]
+    c["m_k2"] = p["leydig_mass_k"] ** 2
+    c["inv_lh_ref"] = 1.0 / p["ref_lh"]
     c["k_ldes"] = p["leydig_desens_rate"]
     c["ldes_k"] = p["leydig_desens_k"]
     c["k_lrec"] = ln2 / p["leydig_recovery_half_life"]
@@ -219,6 +235,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_f"] = ln2 / p["gnrh_signal_tau"]
     c["k_rrec"] = ln2 / p["gnrhr_recovery_half_life"]
     c["k_rdes"] = p["gnrhr_desensitisation_rate"]
+    c["m_ref"] = p["gnrh_pulse_peak"]
+    c["k_n"] = ln2 / p["gnrhr_number_half_life"]
+    c["n_loss"] = p["gnrhr_antagonist_loss"]
     c["rdes_k"], c["rdes_n"] = p["gnrhr_desensitisation_threshold"], p["gnrhr_desensitisation_hill"]
     r_ref = c["k_rrec"] / (c["k_rrec"] + c["k_rdes"] * float(_hill_core(occ_ref, c["rdes_k"], c["rdes_n"])))
     c["sig_ref"] = r_ref * occ_ref
@@ -283,10 +302,12 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
 
 KEYS: tuple[str, ...] = (
     "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
-    "leydig_scale", "h_ref", "z_k", "k_z", "k_ldes", "ldes_k", "k_lrec", "cl_testis", "itt_ref",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_k", "k_lrec",
+    "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g", "z_e",
-    "m", "k_f", "k_rrec", "k_rdes", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh", "basal", "k_sl", "y_l",
+    "m", "k_f", "k_rrec", "k_rdes", "k_n", "n_loss", "m_ref", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh",
+    "basal", "k_sl", "y_l",
     "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
     "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
@@ -345,7 +366,7 @@ def _signals_core(time_h, y, k, e):
     circ = 1.0 + k[K.circ_amp] * np.cos(k[K.omega] * (time_h - k[K.circ_phase]))
     h_stim = _hill_kn(stim, k[K.l50_n], k[K.lhill])
     p_t = np.maximum(k[K.leydig_basal] * k[K.leydig_scale] * y[S.leydig_resp] * y[S.leydig_trophic]
-                     * (1.0 + k[K.lmax] * h_stim) * circ, 0.0)
+                     * (1.0 + np.maximum(y[S.leydig_mass], 0.0) * k[K.lmax] * h_stim) * circ, 0.0)
     e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
     e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
              / (1.0 + k[K.local_arom]) + e[E.er_agonism])
@@ -384,9 +405,10 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
 
     ``lam[i]`` (1/h) is the rate at which a fast state i relaxes on its own (the diagonal of the
     Jacobian): the exponential integrator treats that part exactly.  States slower than about
-    0.05/h (SHBG, Leydig adaptation, the hypothalamic steroid signal, germ cells, epididymis) get 0
-    and are advanced by plain RK4, which is accurate for them at 6 h steps; the GnRH receptor keeps
-    its rate (desensitisation under an agonist is fast).
+    0.05/h (SHBG, Leydig adaptation and mass, the hypothalamic steroid signal, germ cells,
+    epididymis) get 0 and are advanced by plain RK4, which is accurate for them at 6 h steps; the
+    GnRH receptor keeps its rates (desensitisation under an agonist and receptor loss under an
+    antagonist are fast).
     """
     t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
     lh, fsh_endo = np.maximum(y[S.lh], 0.0), np.maximum(y[S.fsh], 0.0)
@@ -394,16 +416,22 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     s_hyp = y[S.steroid_hyp]
     gen = _generator_core(s_hyp, k)
     freq = _frequency_core(ft, e_sig, gen, k)
+    # competitive antagonism: the antagonist divides the affinity of GnRH (and of agonists) by
+    # xa1 = 1 + C/Kd, the factor that cuts the reference man's time-averaged occupancy
+    # f ln(1 + m_ref/xa1) / k_G by the fraction theta (the antagonist's action, fitted on LH release)
+    theta = np.minimum(np.maximum(e[E.gnrh_antagonism], 0.0), 0.999999)
+    xa1 = k[K.m_ref] / np.expm1((1.0 - theta) * np.log1p(k[K.m_ref]))
     g = np.maximum(y[S.gnrh_portal], 0.0)
-    occ_pulse = g / (1.0 + g)
-    occ_avg = np.minimum(freq * np.log1p(_pulse_mass_core(s_hyp, gen, k)) / k[K.k_g], 1.0)
+    occ_pulse = g / (xa1 + g)
+    occ_avg = np.minimum(freq * np.log1p(_pulse_mass_core(s_hyp, gen, k) / xa1) / k[K.k_g], 1.0)
     occ_endo = pulsatile * occ_pulse + (1.0 - pulsatile) * occ_avg
-    occ_drug = e[E.gnrh_agonist_occupancy]
+    occ_ag = e[E.gnrh_agonist_occupancy]
+    occ_drug = occ_ag / (occ_ag + (1.0 - occ_ag) * xa1 + 1e-300)
     occ = occ_endo + occ_drug * (1.0 - occ_endo)
-    block = 1.0 - e[E.gnrh_antagonism]
     # ---------------- pituitary
-    sig_slow = r * occ_f * block / k[K.sig_ref]  # drives synthesis (integrated signal)
-    sig_fast = r * occ * block / k[K.sig_ref]  # drives release (each pulse)
+    n_r = np.maximum(y[S.gnrhr_number], 0.0)
+    sig_slow = n_r * r * occ_f / k[K.sig_ref]  # drives synthesis (integrated signal)
+    sig_fast = n_r * r * occ / k[K.sig_ref]  # drives release (each pulse)
     pit_e = 1.0 / (1.0 + k[K.y_l] * e_sig)
     syn_lh = k[K.syn_lh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sl])) * pit_e
     k_release = k[K.k_rel] * (k[K.basal] + sig_fast)
@@ -435,6 +463,11 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     rec = k[K.k_rrec] * (1.0 - des / k[K.k_rdes])
     dy[S.gnrhr] = rec * (1.0 - r) - des * r
     lam[S.gnrhr] = rec + des
+    # receptor number: turnover k_n towards 1; receptors occupied by an antagonist (share 1 - 1/xa1 of
+    # them without GnRH) are lost n_loss times faster
+    n_out = k[K.k_n] * (1.0 + k[K.n_loss] * (1.0 - 1.0 / xa1))
+    dy[S.gnrhr_number] = k[K.k_n] - n_out * n_r
+    lam[S.gnrhr_number] = n_out
     dy[S.gnrh_occ_filtered] = k[K.k_f] * (occ - occ_f)
     lam[S.gnrh_occ_filtered] = k[K.k_f]
     dy[S.lh_pool] = syn_lh - rel_lh
@@ -456,6 +489,15 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
     dy[S.leydig_trophic] = k[K.k_z] * (z_target - y[S.leydig_trophic])
     lam[S.leydig_trophic] = 0.0
+    # Leydig mass: its target (1 at the reference) falls steeply once LH-receptor stimulation
+    # x = h / h_ref drops far below the reference; above its target the mass is lost at a fixed rate,
+    # below it it regrows at a rate proportional to the stimulation in LH-equivalents (hCG regrows it
+    # faster than normal LH) that halves with every leydig_mass_regrowth_age_halving years of age
+    x2 = h_stim * h_stim / (k[K.h_ref] * k[K.h_ref])
+    m_gap = x2 * (1.0 + k[K.m_k2]) / (k[K.m_k2] + x2) - y[S.leydig_mass]
+    dy[S.leydig_mass] = (k[K.k_mup] * stim * k[K.inv_lh_ref] * np.maximum(m_gap, 0.0)
+                         + k[K.k_mdn] * np.minimum(m_gap, 0.0))
+    lam[S.leydig_mass] = 0.0
     # the generator integrates the estrogen signal (plasma E2 and local aromatisation of T): an
     # aromatase inhibitor or a SERM lowers it even while T doubles, supraphysiological T raises it
     dy[S.steroid_hyp] = k[K.k_hyp] * (e_sig - s_hyp)
@@ -546,6 +588,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     shape = (len(STATES),) if n is None else (len(STATES), n)
     y = np.zeros(shape)
     y[IDX["gnrhr"]] = 1.0
+    y[IDX["gnrhr_number"]] = 1.0
     y[IDX["gnrh_occ_filtered"]] = cc["occ_ref"]
     y[IDX["lh"]] = cc["syn_lh"] / cc["ke_lh"] / (1.0 + cc["y_l"]) * (cc["basal"] + 1.0 / (1.0 + cc["k_sl"]))
     y[IDX["lh_pool"]] = y[IDX["lh"]] * cc["ke_lh"] / (cc["k_rel"] * (cc["basal"] + 1.0))
@@ -556,6 +599,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["leydig_resp"]] = 1.0
     y[IDX["steroid_hyp"]] = 1.0
     y[IDX["leydig_trophic"]] = 1.0
+    y[IDX["leydig_mass"]] = 1.0
     y[IDX["sg_reserve"]] = 1.0
     germ = np.asarray(cc["germ_ref"])
     y[I_GERM0:I_GERM0 + N_GERM] = germ if n is None else germ[:, None]
