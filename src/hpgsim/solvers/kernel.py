@@ -41,11 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hpgsim.physiology import binding
 from hpgsim.physiology import model as phys
 from hpgsim.physiology.model import observables_core, rhs_core
 from hpgsim.solvers import lanes
 
-__all__ = ["run_kernel", "run_newton", "compiled", "step_plan", "DT_MAX_H"]
+__all__ = ["run_kernel", "run_newton", "compiled", "step_plan", "block_rhs", "DT_MAX_H", "LC"]
 
 _LOCK = threading.Lock()
 _COMPILED: dict[str, object] = {}
@@ -56,7 +57,7 @@ _CORE = ("_pow", "_hill_core", "_hill_kn", "free_t_core", "_signals_core", "_gen
 def _cache_dir() -> str:
     """A numba cache folder keyed by the source of the compiled code, so a changed model never loads stale code."""
     h = hashlib.sha256()
-    for mod in (phys, lanes, __import__(__name__, fromlist=["_"])):
+    for mod in (phys, binding, lanes, __import__(__name__, fromlist=["_"])):
         h.update(Path(mod.__file__).read_bytes())
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hpgsim" / "numba"
     return str(base / h.hexdigest()[:16])
