@@ -36,8 +36,10 @@ from hpgsim.simulate import simulate_cohort
 
 __all__ = ["FITTED", "FITTABLE_LABS", "DETECTION_FLOOR", "Estimate", "Fit", "fit", "predict"]
 
+# sperm_itt_k (the man's androgen requirement of spermatogenesis) moves his labs only where his intratesticular T is
+# low (hypogonadism, androgen use); elsewhere it stays at its prior
 FITTED: tuple[str, ...] = ("gnrh_drive", "leydig_capacity", "aromatase_activity", "shbg_production", "sertoli_capacity",
-                           "spermatogenic_efficiency")
+                           "spermatogenic_efficiency", "sperm_itt_k")
 FITTABLE_LABS: tuple[str, ...] = ("total_testosterone", "free_testosterone", "bioavailable_testosterone", "lh", "fsh",
                                   "estradiol", "shbg", "inhibin_b", "sperm_concentration", "total_sperm_count",
                                   "total_motile_count")

@@ -84,12 +84,20 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gnrh_freq_max", value=13.3 / 12.0, unit="1/h", group="hypothalamus",
       description="GnRH pulse frequency without sex-steroid feedback",
       source="Pitteloud 2008 JCEM (PMC2266963): 13.3 pulses/12 h in medically castrated normal men (" + PB + " A1)"),
-    P(name="gnrh_freq_t_inhibition", value=13.3 / 6.7 - 1.0, unit="1", group="hypothalamus",
-      description="fractional slowing of GnRH frequency by free T at the reference free T (f = fmax / (1 + xT + xE))",
-      source="Pitteloud 2008: T add-back slowed frequency 13.3 -> 6.7 pulses/12 h, x = 13.3/6.7 - 1 (derived)"),
-    P(name="gnrh_freq_e2_inhibition", value=11.4 / 8.6 - 1.0, unit="1", group="hypothalamus",
-      description="fractional slowing of GnRH frequency by estradiol at the reference E2",
-      source="Pitteloud 2008: E2 add-back slowed frequency 11.4 -> 8.6 pulses/12 h, x = 11.4/8.6 - 1 (derived)"),
+    P(name="gnrh_freq_t_inhibition", value=0.0, unit="1", group="hypothalamus",
+      description="fractional slowing of GnRH frequency by free T through the androgen receptor, without aromatisation, "
+                  "at the reference free T (f = fmax / (1 + xT FT/FT0 + xE H(e)))",
+      source="Schnorr JA, Bray MJ, Veldhuis JD. J Clin Endocrinol Metab 2001;86:2600: in 47 young men on ketoconazole "
+             "(LH x3), transdermal T at 607 ng/dL brought 24-h LH (and the LH response to GnRH) back to baseline, but "
+             "not with anastrozole 10 mg/day added; so at physiological T the restraint needs aromatisation, and the "
+             "frequency slowing by T add-back under ketoconazole (Pitteloud 2008) is carried by the estrogen signal "
+             "(gnrh_freq_e2_inhibition, local_aromatization)"),
+    P(name="gnrh_freq_e2_inhibition", value=(13.3 / 6.7 - 1.0) + (11.4 / 8.6 - 1.0), unit="1", group="hypothalamus",
+      description="fractional slowing of GnRH frequency by the estrogen signal (plasma E2 and local aromatisation of "
+                  "T, transduced by H(e)) at the reference",
+      source="Pitteloud 2008 (medically castrated normal men): T add-back slowed frequency 13.3 -> 6.7 and E2 "
+             "add-back 11.4 -> 8.6 pulses/12 h; x = (13.3/6.7 - 1) + (11.4/8.6 - 1) (derived), both read as estrogen "
+             "signal since T's restraint needs aromatisation (Schnorr 2001, see gnrh_freq_t_inhibition)"),
     P(name="gnrh_generator_feedback_k", value=1.3, unit="x reference signal", group="hypothalamus",
       description="sex-steroid signal (free-T and estrogen signals combined with the frequency weights, 1 = reference man) at half-maximal suppression of the GnRH pulse generator (frequency and mass of pulses)",
       source="fit: LH to 5% and FSH to 3% of baseline, ITT -94% after 3 weeks of TE 200 mg/week (Coviello 2005, COVIELLO2005) while anastrozole still raises LH; reproduces 11%/18%/4% at week 3 and 3%/6% at week 26. Not reproduced: TE ED50 ~50 mg/week (Matsumoto 1990 JCEM 70:282), where the model gives ~100 mg/week"),
@@ -101,25 +109,42 @@ _ROWS: tuple[Parameter, ...] = (
       source="fit: an IV T infusion (15 mg/day, serum T x3) halves LH and FSH only after ~4 days (docs/research/physiology_sources.md, JCEM 'T can suppress gonadotropin secretion independently of aromatization')"),
     P(name="gnrh_pulse_e2_inhibition", value=3.0, unit="1", group="hypothalamus",
       description="fractional reduction of GnRH pulse mass by the hypothalamic estrogen signal (integrated, 1 at reference): mass x (1 + z) / (1 + z s); 0 = estrogen slows pulse frequency only",
-      source="fit: clomiphene 25 mg/day in secondary hypogonadism raises LH 4.0 -> 6.1 IU/L (Helo 2017 BJU Int 119:171, " + PB + " B2; not encoded: 6.1 at z = 1, 6.6 at z = 3 in a cohort matched to its T 205 ng/dL, LH 4.0, E2 17 pg/mL), weighed against the larger LH responses the model still under-predicts at any z: clomiphene 100 mg/day in normal men doubled LH pulse amplitude (28 -> 58 ng/mL) while blunting the pituitary response to LRH, i.e. larger GnRH pulses (10 normal men, J Clin Endocrinol Metab 1979;48:315), and raised 24-h mean LH +180% (model +44% at z = 3); letrozole LH +339% (T'Sjoen 2005, TSJOEN2005_YOUNG; model +78%); the same mechanism is read from adult-onset IHH reversed by clomiphene (Ioannidou-Kadis 2006 Fertil Steril, doi 10.1016/j.fertnstert.2006.03.065: enhanced hypothalamic sensitivity to estrogen feedback)"),
+      source="fit: clomiphene 25 mg/day in secondary hypogonadism raises LH 4.0 -> 6.1 IU/L (Helo 2017 BJU Int 119:171, " + PB + " B2; not encoded: 8.0 at z = 3 in a cohort matched to its T 205 ng/dL, LH 4.0, E2 17 pg/mL, with T 379 against the published 488 ng/dL; a smaller z leaves T lower still), weighed against clomiphene 100 mg/day in normal men, which doubled LH pulse amplitude (28 -> 58 ng/mL) while blunting the pituitary response to LRH, i.e. larger GnRH pulses (10 normal men, J Clin Endocrinol Metab 1979;48:315), and raised 24-h mean LH +180% (model x4.1 on day 8); letrozole LH +339% (T'Sjoen 2005, TSJOEN2005_YOUNG; model +208%, carried mostly by the estrogen transduction e2_feedback_hill); the same mechanism is read from adult-onset IHH reversed by clomiphene (Ioannidou-Kadis 2006 Fertil Steril, doi 10.1016/j.fertnstert.2006.03.065: enhanced hypothalamic sensitivity to estrogen feedback)"),
     P(name="gnrh_half_life", value=3.5, unit="min", group="hypothalamus",
       description="half-life of GnRH in the portal circulation",
       source="textbook 2-5 min (" + PB + " A1), midpoint"),
     P(name="gnrh_pulse_peak", value=4.0, unit="1 (x EC50)", group="hypothalamus",
       description="peak portal GnRH of one pulse of the reference man, in multiples of its receptor EC50",
       source="fit: pulsatile-mode LH pulse amplitude ~5 IU/L above nadir (Spectrum of LH pulsatility in normal men, " + PB + " A1)"),
-    P(name="gnrh_drive", value=1.0, unit="1", group="hypothalamus", patient=True, lower=0.0, upper=3.0, cv=0.25,
+    P(name="gnrh_drive", value=1.0, unit="1", group="hypothalamus", patient=True, lower=0.0, upper=3.0, cv=0.47,
       description="GnRH mass per pulse relative to the reference man (kisspeptin/KNDy drive lumped in); 0 in congenital HH",
-      source="definition (1 = reference); lowered in secondary hypogonadism, ~0 in congenital HH (DESIGN 3)"),
+      source="definition (1 = reference); lowered in secondary hypogonadism, ~0 in congenital HH (DESIGN 3); cv 0.47 = "
+             "the between-man CV of LH pulse amplitude, the readout of GnRH pulse mass, in 36 normal men (5.13 +/- 0.4 "
+             "IU/L SEM, so SD 2.4; 'Spectrum of the pulsatile characteristics of LH release in normal men', " + PB + " A1); "
+             "the feedback damps it (the model's LH pulse amplitude moves ~0.2-fold per fold of drive), so it hardly "
+             "spreads mean LH or T in eugonadal men"),
     P(name="cortisol", value=1.0, unit="x normal", group="hypothalamus", patient=True, lower=0.2, upper=10.0,
       description="cortisol exposure relative to normal (stress input)",
       source="definition (1 = unstressed)"),
     P(name="cortisol_freq_slope", value=0.25, unit="1 per fold", group="hypothalamus",
       description="slowing of GnRH pulse frequency per fold increase in cortisol: f / (1 + s (cortisol - 1))",
       source="hydrocortisone lengthened the LH interpulse interval 95 -> 119 min (+25%) at about twice normal cortisol (Saketos 1993, " + PB + " A1; female data)"),
-    P(name="local_aromatization", value=0.5, unit="1", group="hypothalamus",
+    P(name="local_aromatization", value=1.0, unit="1", group="hypothalamus",
       description="estrogen signal from local (hypothalamic/pituitary) aromatisation of T, relative to plasma E2 at reference; blocked by aromatase inhibitors but not seen in plasma",
-      source="fit: letrozole 2.5 mg raises LH +339% with plasma E2 only -46% in young men (T'Sjoen 2005, TSJOEN2005_YOUNG); Pitteloud 2008: pituitary T feedback requires aromatisation"),
+      source="fit: letrozole 2.5 mg raises LH +339% with plasma E2 only -46% in young men (T'Sjoen 2005, TSJOEN2005_YOUNG); T's restraint of LH needs aromatisation (Schnorr 2001; Pitteloud 2008 at the pituitary), so the local signal carries T's share of the feedback"),
+    P(name="e2_feedback_k", value=1.2, unit="x reference estrogen signal", group="hypothalamus",
+      description="estrogen signal at half-maximal estrogen-receptor transduction H(e) = e^n (1 + K^n) / (K^n + e^n) "
+                  "(1 at reference), through which the signal slows GnRH frequency and lowers LH/FSH synthesis",
+      source="fit: as e2_feedback_hill"),
+    P(name="e2_feedback_hill", value=3.0, unit="1", group="hypothalamus",
+      description="steepness of the estrogen-receptor transduction H(e)",
+      source="fit: letrozole 2.5 mg/day, which leaves about 0.4 of the reference estrogen signal, raises LH +339% in "
+             "young men (T'Sjoen 2005, TSJOEN2005_YOUNG; model +238% in the reference man, +208% in the cohort) while "
+             "castration raises it only ~3-fold within days (ketoconazole: Schnorr 2001, Pitteloud 2008; model x3.8 "
+             "at steady state), and anastrozole 1 mg (about 0.7 of the signal) only x1.5-1.6 (LEDER2004_G1, "
+             "SHAH2021_TAU; model x1.7): the feedback is nearly spent once the signal halves, so H is "
+             "steep below the reference; it saturates above it (K), leaving supraphysiological T to the pulse "
+             "generator (gnrh_generator_feedback_k)"),
     # ------------------------------------------------------------------ pituitary
     P(name="gnrh_signal_tau", value=3.0, unit="h", group="pituitary",
       description="time over which gonadotrophs integrate GnRH receptor signalling for synthesis and receptor regulation",
@@ -159,20 +184,20 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="lh_release_fraction", value=0.35, unit="1", group="pituitary",
       description="fraction of the LH pool released per reference GnRH pulse (sets pool size and pulse shape)",
       source="fit: LH pulse amplitude ~5 IU/L (92% above nadir) in normal men (" + PB + " A1) and the leuprolide flare height"),
-    P(name="gonadotroph_basal", value=0.02, unit="x reference", group="pituitary",
-      description="GnRH-independent share of LH/FSH synthesis and release (relative to the reference GnRH signal)",
-      source="fit: LH falls to 5% and FSH to 3% of baseline when TE 200 mg/week silences GnRH (Coviello 2005, COVIELLO2005); consistent with the upper bound from acute incomplete GnRH-receptor blockade (ganirelix LH 3.4 -> 0.8 IU/L, docs/research/drug_sources.md item 7) and congenital HH LH < 1.5 IU/L"),
-    P(name="lh_synthesis_k", value=1.0, unit="x reference signal", group="pituitary",
+    P(name="gonadotroph_basal", value=0.009, unit="x reference", group="pituitary",
+      description="GnRH-independent share of LH/FSH synthesis and release (relative to the reference GnRH signal); not lowered by estradiol",
+      source="fit: LH falls to 5% and FSH to 3% of baseline when TE 200 mg/week silences GnRH (Coviello 2005, COVIELLO2005; model 3.6%/4.9% in the reference man, 1.5%/3.4% in the cohort matched to its T); residual LH under a GnRH-agonist depot, which sets the Leydig-mass loss behind the slow T recovery (KATO2020_ADTREC); consistent with the upper bound from acute incomplete GnRH-receptor blockade (ganirelix LH 3.4 -> 0.8 IU/L, docs/research/drug_sources.md item 7) and congenital HH LH < 1.5 IU/L"),
+    P(name="lh_synthesis_k", value=2.0, unit="x reference signal", group="pituitary",
       description="GnRH signal (relative to the reference man's) giving half-maximal LH synthesis",
-      source="fit: castration raises LH ~3-fold (Pitteloud 2008, mean LH 34.6 IU/L in castrated normal men) together with the E2 feedback terms"),
+      source="fit: castration raises LH ~3-fold within days (Pitteloud 2008, mean LH 34.6 IU/L in castrated normal men; Schnorr 2001) and ~4-fold after orchidectomy, together with the E2 feedback terms, while letrozole raises it +339% (TSJOEN2005_YOUNG)"),
     P(name="fsh_synthesis_k", value=0.5, unit="x reference signal", group="pituitary",
       description="GnRH signal giving half-maximal FSH synthesis (FSH saturates at lower GnRH drive than LH)",
       source="fit: FSH less frequency-sensitive than LH (Finkelstein 1988, " + PB + " A1); congenital HH FSH < 1.5 IU/L"),
     P(name="pit_e2_inhibition_lh", value=1.0, unit="1", group="pituitary",
-      description="fractional inhibition of LH synthesis by the pituitary estrogen signal at reference (syn / (1 + y E2s/E2ref))",
+      description="fractional inhibition of GnRH-driven LH synthesis by the transduced estrogen signal at reference (syn / (1 + y H(e)))",
       source="fit: castration raises LH only 3-4 fold (ketoconazole x3 at day 3-4, orchidectomy ~x4; docs/research/physiology_sources.md) and leuprolide castrates (T < 50 ng/dL) by week 4 (Lupron Depot label), which bound the estrogen-withdrawal gain; anastrozole raises LH (Shah 2021, SHAH2021_TAU; Leder 2004); Pitteloud 2008: E2 acts at the pituitary"),
     P(name="pit_e2_inhibition_fsh", value=0.8, unit="1", group="pituitary",
-      description="fractional inhibition of FSH synthesis by the pituitary estrogen signal at reference",
+      description="fractional inhibition of GnRH-driven FSH synthesis by the transduced estrogen signal at reference",
       source="fit: anastrozole raises FSH 4.8 -> 7.6 IU/L (Shah 2021, SHAH2021_TAU)"),
     P(name="inhibin_fsh_k", value=130.5, unit="pg/mL", group="pituitary",
       description="inhibin B at half-maximal suppression of FSH synthesis",
@@ -181,9 +206,16 @@ _ROWS: tuple[Parameter, ...] = (
       description="steepness of inhibin B suppression of FSH",
       source="fit: as inhibin_fsh_k (FSH roughly x3-5 when inhibin B is undetectable)"),
     # ------------------------------------------------------------------ testis: Leydig
-    P(name="leydig_capacity", value=1.0, unit="1", group="testis", patient=True, lower=0.0, upper=3.0, cv=0.3,
+    P(name="leydig_capacity", value=1.0, unit="1", group="testis", patient=True, lower=0.0, upper=3.0, cv=0.48,
       description="Leydig-cell steroidogenic capacity relative to the reference man (0 = castrate)",
-      source="definition (1 = reference); low in primary hypogonadism (DESIGN 3)"),
+      source="definition (1 = reference); low in primary hypogonadism (DESIGN 3); cv fit (with the cv of "
+             "aromatase_activity and shbg_production) to the between-man log-SDs of one morning sample less the "
+             "within-subject CVs of the lab_cv_* rows, in 400 men at the reference covariates: total T 0.25 and "
+             "calculated free T 0.27 (Bhasin 2011 FHS 19-40 y: 723.8 SD 221.1 ng/dL, 141.8 SD 45.0 pg/mL; "
+             "REF_BHASIN2011_FHS), E2 0.26, SHBG 0.37 and LH 0.32 (FAMHES 2.5-97.5% intervals 65.4-207.7 pmol/L, "
+             "18.2-95.1 nmol/L and 2.2-11.6 IU/L, the last two less their correlation with age, r 0.427 and 0.218; "
+             "REF_FAMHES2012); the model gives 0.20, 0.33, 0.25, 0.36 and 0.30: total T too narrow and free T too "
+             "wide, as SHBG hardly moves total T in the model"),
     P(name="leydig_lmax", value=77.5, unit="1", group="testis",
       description="maximal LH stimulation of T production over basal (P = b (1 + Lmax LH^k / (L50^k + LH^k)))",
       source="Tornoe 2007 BJCP Table 4, Lmax 77.5 (" + PB + " B5)"),
@@ -196,6 +228,11 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="leydig_desens_k", value=60.0, unit="IU/L LH-equivalent", group="testis",
       description="LH-receptor stimulation at half-maximal rate of Leydig desensitisation (only supraphysiological hCG reaches it)",
       source="fit: single 6000 IU hCG: early T peak x1.6 at 4 h, dip, delayed peak x2.4 at 72-96 h, baseline by 144 h (HCG6000_SINGLE)"),
+    P(name="leydig_desens_hill", value=4.0, unit="1", group="testis",
+      description="steepness of the rate of Leydig desensitisation versus LH-receptor stimulation",
+      source="fit: LH raised 3-4-fold by letrozole (to ~15 IU/L) still raises T +146% (T'Sjoen 2005, TSJOEN2005_YOUNG), "
+             "about the whole rise the Tornoe LH-T curve allows, so desensitisation must stay negligible across the "
+             "physiological LH range and start only with supraphysiological hCG (HCG6000_SINGLE)"),
     P(name="leydig_desens_rate", value=0.02, unit="1/h", group="testis",
       description="maximal rate of Leydig-cell desensitisation (LH-receptor down-regulation, steroidogenic lesion)",
       source="fit: as leydig_desens_k (HCG6000_SINGLE)"),
@@ -233,10 +270,11 @@ _ROWS: tuple[Parameter, ...] = (
              "after long agonist therapy (Kaku H et al. Prostate 2006;66:439), so the testis limits recovery; regrowth in "
              "proportion to LH stimulation: 11 days of pulsatile LH multiplied Leydig cells 20-30-fold in juvenile "
              "rhesus monkeys (Verhagen I et al. Andrology 2014;2:924)"),
-    P(name="leydig_mass_regrowth_age_halving", value=10.0, unit="year", group="testis",
+    P(name="leydig_mass_regrowth_age_halving", value=8.5, unit="year", group="testis",
       description="years of age over which the Leydig-mass regrowth rate halves (relative to ref_age)",
-      source="fit: 16-fold slower regrowth at ~70 years (KATO2020_ADTREC) than at 30 keeps the congenital-HH response "
-             "to hCG 2000 IU 3x/week at age ~25 (T > 264 ng/dL within 6 weeks, CHH_META_JSM2024; model ~850 ng/dL); "
+      source="fit: 26-fold slower regrowth at ~70 years (KATO2020_ADTREC: median 15 months to T >= 300 ng/dL, model "
+             "14 months) than at 30 keeps the congenital-HH response to hCG 2000 IU 3x/week at age ~25 (T > 264 "
+             "ng/dL within 6 weeks, CHH_META_JSM2024; model ~1000 ng/dL); "
              "recovery after agonist therapy is slower above 65 years (Kaku 2006)"),
     P(name="leydig_mass_loss_half_life", value=4.8 * 7 * 24.0, unit="h", group="testis",
       description="half-time of Leydig-mass loss towards its (lower) target when LH-receptor stimulation falls",
@@ -255,9 +293,9 @@ _ROWS: tuple[Parameter, ...] = (
       description="intratesticular / serum T at reference",
       source="Coviello 2005 JCEM: ITT 1174 nmol/L vs serum 14.1 nmol/L (" + PB + " A5)"),
     # ------------------------------------------------------------------ aromatase / estradiol
-    P(name="aromatase_activity", value=1.0, unit="1", group="aromatase", patient=True, lower=0.1, upper=5.0, cv=0.3,
+    P(name="aromatase_activity", value=1.0, unit="1", group="aromatase", patient=True, lower=0.1, upper=5.0, cv=0.32,
       description="aromatase activity relative to the reference man at the same fat mass",
-      source="definition (1 = reference)"),
+      source="definition (1 = reference); cv fit: as leydig_capacity's cv (REF_BHASIN2011_FHS, REF_FAMHES2012)"),
     P(name="t_to_e2_peripheral", value=0.0039, unit="1", group="aromatase",
       description="fraction of circulating T converted to E2 in peripheral (mostly adipose) tissue at the reference fat mass",
       source="Longcope, Kato, Horton JCI 1969;48:2191: [rho]BB T->E2 0.39% in men (" + PB + " A3)"),
@@ -273,12 +311,15 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="k_alb_t", value=3.6e4, unit="L/mol", group="binding",
       description="association constant of T for albumin (Vermeulen)", source="Vermeulen 1999 JCEM 84:3666 (" + PB + " A4)"),
     P(name="albumin", value=43.0, unit="g/L", group="binding", patient=True, lower=20.0, upper=60.0, cv=0.07,
-      description="serum albumin", source="Vermeulen calculator default 4.3 g/dL (" + PB + " A4)"),
+      description="serum albumin",
+      source="Vermeulen calculator default 4.3 g/dL (" + PB + " A4); cv 0.07: 4.25 +/- 0.26 and 4.13 +/- 0.29 g/dL "
+             "(SD) in healthy men of the Normative Aging Study (Campion EW, deLabry LO, Glynn RJ. J Gerontol "
+             "1988;43:M18)"),
     P(name="albumin_mw", value=69000.0, unit="g/mol", group="binding",
       description="albumin molar mass used by the Vermeulen equations", source="ISSAM Vermeulen calculator (" + PB + " C)"),
-    P(name="shbg_production", value=1.0, unit="1", group="binding", patient=True, lower=0.1, upper=5.0, cv=0.35,
+    P(name="shbg_production", value=1.0, unit="1", group="binding", patient=True, lower=0.1, upper=5.0, cv=0.37,
       description="hepatic SHBG production relative to the reference man (same age and BMI)",
-      source="definition (1 = reference)"),
+      source="definition (1 = reference); cv fit: as leydig_capacity's cv (REF_BHASIN2011_FHS, REF_FAMHES2012)"),
     P(name="shbg_half_life", value=7.0 * 24.0, unit="h", group="binding",
       description="plasma half-life of SHBG",
       source="about one week (secondary sources; docs/research/physiology_sources.md item 1); the only measured value, 33 h, is human SHBG in rhesus monkeys"),
@@ -292,9 +333,14 @@ _ROWS: tuple[Parameter, ...] = (
       description="fractional fall of SHBG production at twice the reference serum T (hepatic androgen action; log-linear)",
       source="Plymate 1983: TE 200 mg every 2 weeks lowered SHBG by 34% (docs/research/physiology_sources.md item 1); serum T about doubled on that regimen"),
     # ------------------------------------------------------------------ Sertoli / inhibin B / spermatogenesis
-    P(name="sertoli_capacity", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=3.0, cv=0.3,
-      description="Sertoli/spermatogenic capacity relative to the reference man (0 = Sertoli-cell-only)",
-      source="definition (1 = reference); low in idiopathic oligozoospermia and primary testicular failure"),
+    P(name="sertoli_capacity", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=3.0, cv=0.6,
+      description="Sertoli/spermatogenic capacity relative to the reference man (0 = Sertoli-cell-only): the Sertoli-cell "
+                  "complement, i.e. the testis size the seminiferous epithelium can reach",
+      source="definition (1 = reference); low in idiopathic oligozoospermia and primary testicular failure. cv: with 0.6 "
+             "the untreated eugonadal cohort's inhibin B 10th-90th percentiles (about 54-228 pg/mL) reproduce normozoospermic "
+             "men's 54.5-247 pg/mL (Reproduction 145(3):237, " + PB + " A5); testis volume on gonadotropins in congenital "
+             "HH is 8.1 +/- 4.6 mL (CV 0.57; Medicine (Baltimore) 2016;95(9):e2867, 223 men), and sperm concentration "
+             "follows testis volume (r = 0.73, Burris AS et al., J Clin Endocrinol Metab 1988;66:1144)"),
     P(name="inhibin_fsh_stim_k", value=4.5, unit="IU/L", group="spermatogenesis",
       description="FSH at half-maximal stimulation of inhibin B secretion",
       source="fit: a single 3000 IU rhFSH doubles inhibin B within 72 h while 225 IU does not (Anawalt 1996; Kinniburgh 2001; " + PB + " A5)"),
@@ -315,9 +361,19 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="sperm_support_fsh_alone", value=33.0 / 94.0, unit="1", group="spermatogenesis",
       description="spermatogenic support with FSH but testosterone-suppressed intratesticular T, relative to both",
       source="Matsumoto 1986: FSH alone restored sperm to 33 vs 94 M/mL (docs/research/physiology_sources.md item 6)"),
-    P(name="sperm_itt_k", value=0.2, unit="x reference ITT", group="spermatogenesis",
-      description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis",
-      source="fit: ITT -94% on TE 200 mg/wk with azoospermia in 65% (Coviello 2005; WHO 1990); hCG 125 IU keeping ITT at 75% preserves it; rat needs ~1/3 of normal ITT (" + PB + " A5)"),
+    P(name="sperm_itt_k", value=0.13, unit="x reference ITT", group="spermatogenesis", patient=True, cv=0.7,
+      lower=0.02, upper=1.0,
+      description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis; "
+                  "differs between men (their androgen requirement: it shapes the response to a fall in ITT, not the "
+                  "untreated output)",
+      source="fit: ITT -94% on TE 200 mg/wk (Coviello 2005) with azoospermia at 6 months in 65% of 271 men (WHO1990) "
+             "and 74% of 670 (WHO1995_NONASIAN 66.7%, WHO1995_ASIAN 89.2%), the others mostly below 3 M/mL; rat "
+             "needs ~1/3 of normal ITT (" + PB + " A5). cv: fit to the same shares; the men who stay oligozoospermic "
+             "on TE have the same undetectable LH and FSH and the same T, E2 and inhibin B as those who become "
+             "azoospermic (Wallace EM et al., J Clin Endocrinol Metab 1993;77:290: 17 of 28 azoospermic) and the same "
+             "residual testicular steroidogenesis (Anderson RA et al., Hum Reprod 1997;12:1657) but convert more T to "
+             "DHT (Anderson RA et al., J Clin Endocrinol Metab 1996;81:902: 18 of 33 azoospermic, the others 0.2 "
+             "M/mL at 20 weeks): they differ in the androgen action their spermatogenesis needs"),
     P(name="sperm_itt_hill", value=3.0, unit="1", group="spermatogenesis",
       description="steepness of androgen support versus ITT", source="fit: as sperm_itt_k"),
     P(name="spermatogenesis_days", value=74.0, unit="day", group="spermatogenesis",
@@ -330,24 +386,29 @@ _ROWS: tuple[Parameter, ...] = (
       description="epididymal transit time",
       source="Amann 1976 Biol Reprod 15:586 (rhesus caput 1.1 + corpus 3.8 + cauda 5.6 d); human value not found (" + PB + " A5)"),
     P(name="spermatogenic_efficiency", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=2.0,
+      cv=0.7,
       description="share of the reference man's late germ cells released as sperm (post-meiotic efficiency): lowers "
                   "sperm output without lowering Sertoli inhibin B and FSH feedback",
       source="definition (1 = reference); oligozoospermia with normal FSH and inhibin B (germ-cell defects beyond "
-             "the Sertoli cell) needs it apart from sertoli_capacity"),
+             "the Sertoli cell) needs it apart from sertoli_capacity. cv: fit: with sertoli_capacity's and "
+             "semen_volume's spread, the untreated cohort's sperm concentration has its 5th percentile at 16 M/mL, "
+             "fertile men's 15 (95% CI 12-16) M/mL (Cooper 2010, REF_WHO2010_SEMEN)"),
     P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
       description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
       source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),
-    P(name="spermatogonial_doubling_days", value=20.0, unit="day", group="spermatogenesis", patient=True, cv=0.5,
+    P(name="spermatogonial_doubling_days", value=32.0, unit="day", group="spermatogenesis", patient=True, cv=3.0,
       lower=5.0, upper=400.0,
       description="doubling time of the spermatogonial reserve while hormonal support is adequate (logistic growth)",
       source="fit: median 5 months to first sperm and 12 months to > 2 M/mL under hCG + FSH in gonadotropin-deficient "
-             "men (GONADO_COHORT99), CV from the spread of the shares reaching 0.1-20 M/mL by 16 months (same)"),
+             "men (GONADO_COHORT99). cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
+             "with sperm, 24% above 20 M/mL); in congenital HH sperm appear after 14 +/- 8 months in the 64% of men "
+             "who reach them (Medicine (Baltimore) 2016;95(9):e2867), the others have none over a mean 23 months"),
     P(name="spermatogonial_withdrawal_half_life", value=180.0, unit="day", group="spermatogenesis",
       description="half-life of the spermatogonial reserve (above its floor) when hormonal support is withdrawn completely",
       source="fit: median 15 weeks to >= 20 M/mL after androgen-based contraception, slower than the germ-cell chain "
              "alone (LIU2006); type A spermatogonia persist under gonadotropin suppression (McLachlan RI et al., "
              "J Clin Endocrinol Metab 2002;87:546), so the reserve shrinks over months, not weeks"),
-    P(name="spermatogonial_floor", value=1e-4, unit="1", group="spermatogenesis",
+    P(name="spermatogonial_floor", value=1e-3, unit="1", group="spermatogenesis",
       description="stem-cell floor of the spermatogonial reserve (x reference) without any hormonal support",
       source="fit: congenital HH (no gonadotropins since birth) gives no sperm in the ejaculate for months after hCG + "
              "FSH starts (median 5-7 months, GONADO_COHORT99, LIU2009_JCEM)"),
@@ -366,9 +427,11 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="anastrozole_ic50", value=0.5, unit="ng/mL", group="drug:anastrozole",
       description="plasma concentration at half-maximal aromatase inhibition",
       source="derived: 97.3% whole-body inhibition at the 1 mg/day average concentration 18 ng/mL (Geisler 2002 JCO); E2 plateau already at 0.5 mg and at 1 mg twice weekly (Yates 1996; Leder 2004)"),
-    P(name="anastrozole_imax", value=0.75, unit="1", group="drug:anastrozole",
+    P(name="anastrozole_imax", value=0.6, unit="1", group="drug:anastrozole",
       description="maximal aromatase inhibition reached in men (plasma E2 falls 35-50% at plateau doses)",
-      source="fit: E2 -50% (SHAH2021_TAU), -35% (Leder 2004, LEDER2004_G1), -50% in young males at 0.5 and 1 mg (Mauras 2000)"),
+      source="fit: E2 -35% with T +67% in older men (Leder 2004, LEDER2004_G1): 0.65/1.67 = 39% of aromatisation left; "
+             "E2 -50% (SHAH2021_TAU; model -25%, with T rising more), -50% in young males at 0.5 and 1 mg (Mauras "
+             "2000)"),
     # ---- letrozole
     P(name="letrozole_ka", value=3.0, unit="1/h", group="drug:letrozole",
       description="oral absorption rate constant", source="assumed as anastrozole: rapid, complete oral absorption (F 99.9%, Sioufi 1997)"),
@@ -459,9 +522,9 @@ _ROWS: tuple[Parameter, ...] = (
       source="r-hCG F 40-50% (Trinchard-Lugan 2002; Ovitrelle label)"),
     P(name="hcg_f_im", value=0.69, unit="1", group="drug:hcg", description="IM bioavailability",
       source="derived: SC ~35% lower than IM (Swiss Fachinfo hCG, " + PB + " B3)"),
-    P(name="hcg_lh_potency", value=0.25, unit="IU/L LH per IU/L hCG", group="drug:hcg",
+    P(name="hcg_lh_potency", value=0.3, unit="IU/L LH per IU/L hCG", group="drug:hcg",
       description="LH-receptor stimulation per unit of circulating hCG, in LH-equivalents",
-      source="fit: hCG 125-500 IU every other day keeps ITT at 75-126% of baseline under TE (Coviello 2005, COVIELLO2005); hCG 6000 IU T x1.6 at 4 h (HCG6000_SINGLE)"),
+      source="fit: hCG 125-500 IU every other day keeps ITT at 75-126% of baseline under TE (Coviello 2005, COVIELLO2005; model 36-114%); hCG 6000 IU T x1.6 at 4 h (HCG6000_SINGLE)"),
     # ---- FSH and hMG
     P(name="fsh_drug_cl", value=0.6, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
       source="Gonal-f SmPC (" + PB + " B3)"),

@@ -26,6 +26,12 @@ from hpgsim.simulate import simulate_cohort
 
 __all__ = ["VARIED", "virtual_population", "baseline", "match_baseline", "Matched", "BASELINE_PARAMETER"]
 
+# a man's allowed covariates (those of :class:`~hpgsim.patient.Patient` and of a trial spec's population)
+AGE_RANGE: tuple[float, float] = (12.0, 100.0)
+BMI_RANGE: tuple[float, float] = (14.0, 70.0)
+# the usual adult ranges that drawn covariates are clipped to (a cohort's own mean is never moved)
+DRAWN_AGE: tuple[float, float] = (18.0, 90.0)
+DRAWN_BMI: tuple[float, float] = (16.0, 60.0)
 VARIED: tuple[str, ...] = tuple(n for n in parameters.names(patient=True) if parameters.get(n).cv)
 # which typical value a published baseline observable sets (the one the observable depends on most directly)
 BASELINE_PARAMETER: Mapping[str, str] = {
@@ -67,7 +73,10 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
     """``n`` virtual men around ``base`` (a phenotype or a patient) with typical values ``typical``.
 
     Age and BMI default to the base man's; with ``age_sd``/``bmi_sd`` they are drawn per man
-    (normal, clipped to the allowed ranges).  The treatment history of ``base`` is shared.
+    (normal, clipped to :data:`DRAWN_AGE` and :data:`DRAWN_BMI`, or to the allowed
+    :data:`AGE_RANGE` and :data:`BMI_RANGE` on the side where the cohort's own age or BMI lies
+    outside them, so that a cohort of adolescents keeps its mean).  The treatment history of
+    ``base`` is shared.
     ``correlations`` correlates the log-parameters of pairs of varied parameters (e.g.
     ``{("leydig_capacity", "sertoli_capacity"): 0.5}``); by default they are independent, as the
     parameter table gives no sourced correlation between them.
@@ -89,6 +98,18 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
     chol = _cholesky(correlations)
     a0 = base.age if age is None else float(age)
     b0 = base.bmi if bmi is None else float(bmi)
+    for field, v, (lo, hi), unit in (("age", a0, AGE_RANGE, "years"), ("bmi", b0, BMI_RANGE, "kg/m2")):
+        if not lo <= v <= hi:
+            raise InputError(field, f"{v:g} is outside the allowed range {lo:g}-{hi:g} {unit}")
+    for field, v in (("age_sd", age_sd), ("bmi_sd", bmi_sd)):
+        if not float(v) >= 0.0:
+            raise InputError(field, f"{v!r} is not allowed; allowed: a spread >= 0")
+    # draws stay within the usual adult ranges, or within the allowed ones on the side where the cohort's mean lies
+    # outside them (a cohort of adolescents keeps its mean)
+    a_lo = DRAWN_AGE[0] if a0 >= DRAWN_AGE[0] else AGE_RANGE[0]
+    a_hi = DRAWN_AGE[1] if a0 <= DRAWN_AGE[1] else AGE_RANGE[1]
+    b_lo = DRAWN_BMI[0] if b0 >= DRAWN_BMI[0] else BMI_RANGE[0]
+    b_hi = DRAWN_BMI[1] if b0 <= DRAWN_BMI[1] else BMI_RANGE[1]
     men = []
     for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n)):
         rng = np.random.default_rng(ss)
@@ -97,8 +118,8 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         over = dict(fixed)
         for j, k in enumerate(VARIED):
             over[k] = parameters.clip(k, typ[k] * math.exp(sig[k] * z[j]))
-        a = min(max(a0 + age_sd * z[-2], 18.0), 90.0)
-        b = min(max(b0 + bmi_sd * z[-1], 16.0), 60.0)
+        a = float(min(max(a0 + age_sd * z[-2], a_lo), a_hi))
+        b = float(min(max(b0 + bmi_sd * z[-1], b_lo), b_hi))
         men.append(Patient(name=f"{name}{i}", age=a, bmi=b, overrides=over, history=base.history))
     return men
 

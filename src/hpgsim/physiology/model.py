@@ -6,9 +6,15 @@ to the reference man's first stage.
 
 Layers (DESIGN section 3):
 
-* hypothalamus - GnRH pulse frequency ``f = fmax c / (1 + xT FT/FT0 + xE e)`` slowed by free T
-  (androgen receptor), by the estrogen signal ``e`` (plasma E2 and local aromatisation, both seen
-  through ``1 - ER occupancy``) and by cortisol ``c``; pulse mass set by ``gnrh_drive`` . The
+* hypothalamus - GnRH pulse frequency ``f = fmax c / (1 + xT FT/FT0 + xE H(e))`` slowed by the
+  estrogen signal ``e`` (plasma E2 and local aromatisation of free T, both seen through
+  ``1 - ER occupancy``) and by cortisol ``c``; ``xT`` (androgen receptor acting without
+  aromatisation) is 0: with aromatase blocked, physiological T no longer restrains LH (Schnorr
+  2001).  The estrogen signal acts through a receptor-like transduction
+  ``H(e) = e^n (1 + K^n) / (K^n + e^n)`` (1 at reference), steep below the reference and saturating
+  above it: removing most of it (letrozole) raises LH nearly as much as castration (T'Sjoen 2005:
+  LH +339%; castration about x3-4), removing a third of it (anastrozole) far less (LH x1.5-2).
+  Pulse mass is set by ``gnrh_drive``. The
   estrogen signal integrated over days (``steroid_hyp``) sets the activity of the pulse
   generator (frequency and mass of its pulses): flat near the reference, it shuts the generator
   down under supraphysiological T (aromatised, locally and in plasma), but not when T rises
@@ -23,14 +29,19 @@ Layers (DESIGN section 3):
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
   occupancy ``O`` through a steep Hill), GnRH-receptor number ``N``, LH synthesis into a pool
   released by each pulse, FSH synthesised and secreted constitutively, inhibin B and estrogen
-  feedback; synthesis and release follow the receptor signal ``N R occupancy``.  GnRH antagonists
+  feedback; synthesis and release follow the receptor signal ``N R occupancy``.  Estradiol lowers the
+  LH and FSH made per unit of GnRH-receptor signal, ``1 / (1 + y H(e))``, not the small GnRH-independent
+  (basal) output: in GnRH-deficient men on fixed GnRH pulses E2 lowers the LH response to each pulse
+  (Finkelstein 1991, Pitteloud 2008) and letrozole raises the LH response to a GnRH bolus (+152%,
+  T'Sjoen 2005).  GnRH antagonists
   compete with GnRH (and agonists) for the receptor: they divide its affinity by ``1 + C/Kd``, so
   occupancy falls most where it was furthest from saturation, and more GnRH (the castrate man's
   faster, larger pulses) partly overcomes them; the receptors they occupy are also lost (Halmos 1996,
   Pinski 1996), so ``N`` falls within hours of an antagonist and returns over days after it,
   which keeps LH suppressed against that rise in GnRH (Klotz 2008 CS21: 97% castrate on degarelix).
 * testis - Leydig T production ``b (1 + Lmax H(LH + hCG-equivalent))`` (Tornoe 2007) scaled by
-  Leydig capacity, age, desensitisation ``D``, an LH-dependent trophic state ``Z`` (Leydig atrophy
+  Leydig capacity, age, desensitisation ``D`` (a steep function of LH-receptor stimulation that
+  only supraphysiological hCG reaches), an LH-dependent trophic state ``Z`` (Leydig atrophy
   over weeks without LH) and the circadian rhythm, with the LH-stimulated part also scaled by the
   Leydig mass ``M``: lost over weeks when LH-receptor stimulation falls far below the reference
   (androgen deprivation, suppression by exogenous T), regrown over months to years in proportion to
@@ -44,6 +55,12 @@ Layers (DESIGN section 3):
   while support lasts and shrinks towards a stem-cell floor without it: a man who never had
   gonadotropins (congenital HH) starts from the floor and needs months of treatment before sperm
   appear (median 5-7 months), a man after long suppression recovers more slowly than after a short one.
+  Men differ in their Sertoli complement (testis size), in the germ-cell output per Sertoli cell, in
+  how fast their reserve proliferates and in the ITT their spermatogenesis needs (``sperm_itt_k``,
+  per man: support is normalised to each man's own support at the reference ITT and FSH, so it
+  changes his response to low ITT, not his untreated output): a third of men stay
+  oligozoospermic rather than azoospermic on testosterone, and men with congenital HH range from
+  no sperm after two years to normal counts.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
   testicular E2 secretion; both reduced by aromatase-inhibitor occupancy.
 * binding - SHBG (age, BMI, androgen effect) and Vermeulen free / bioavailable T.
@@ -187,7 +204,8 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["m_k2"] = p["leydig_mass_k"] ** 2
     c["inv_lh_ref"] = 1.0 / p["ref_lh"]
     c["k_ldes"] = p["leydig_desens_rate"]
-    c["ldes_k"] = p["leydig_desens_k"]
+    c["ldes_k"], c["ldes_n"] = p["leydig_desens_k"], p["leydig_desens_hill"]
+    c["ldes_k_n"] = p["leydig_desens_k"] ** p["leydig_desens_hill"]
     c["k_lrec"] = ln2 / p["leydig_recovery_half_life"]
     # --- intratesticular T
     c["cl_testis"] = pt_ref / (t_mean_ref * (p["itt_serum_ratio"] - 1.0))
@@ -220,6 +238,10 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     # --- hypothalamus
     c["f_max"] = p["gnrh_freq_max"]
     c["x_t"], c["x_e"] = p["gnrh_freq_t_inhibition"], p["gnrh_freq_e2_inhibition"]
+    # estrogen-receptor transduction of the estrogen signal: H(e) = e^n (1 + K^n) / (K^n + e^n), 1 at reference
+    c["e2_fb_k"], c["e2_fb_n"] = p["e2_feedback_k"], p["e2_feedback_hill"]
+    c["e2_fb_k_n"] = p["e2_feedback_k"] ** p["e2_feedback_hill"]
+    c["e2_fb_norm"] = 1.0 + c["e2_fb_k_n"]
     c["gen_k"], c["gen_n"] = p["gnrh_generator_feedback_k"], p["gnrh_generator_feedback_hill"]
     c["gen_norm"] = 1.0 + (1.0 / p["gnrh_generator_feedback_k"]) ** p["gnrh_generator_feedback_hill"]
     c["k_hyp"] = 1.0 / p["gnrh_generator_feedback_tau"]
@@ -248,14 +270,15 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     k_sl = p["lh_synthesis_k"]
     c["k_sl"] = k_sl
     c["y_l"], c["y_f"] = p["pit_e2_inhibition_lh"], p["pit_e2_inhibition_fsh"]
-    c["syn_lh"] = c["ke_lh"] * p["ref_lh"] * (1.0 + c["y_l"]) / (basal + 1.0 / (1.0 + k_sl))
+    # estradiol scales the GnRH-driven synthesis, not the basal one: reference synthesis basal + 1 / ((1 + k) (1 + y))
+    c["syn_lh"] = c["ke_lh"] * p["ref_lh"] / (basal + 1.0 / ((1.0 + k_sl) * (1.0 + c["y_l"])))
     # release: fraction per reference pulse -> first-order rate at the reference signal
     c["k_rel"] = p["lh_release_fraction"] * f_ref / (basal + 1.0)
     k_sf = p["fsh_synthesis_k"]
     c["k_sf"] = k_sf
     c["ib_k"], c["ib_n"] = p["inhibin_fsh_k"], p["inhibin_fsh_hill"]
     ib_fb_ref = 1.0 / (1.0 + (p["ref_inhibin_b"] / p["inhibin_fsh_k"]) ** p["inhibin_fsh_hill"])
-    c["syn_fsh"] = c["ke_fsh"] * p["ref_fsh"] * (1.0 + c["y_f"]) / ((basal + 1.0 / (1.0 + k_sf)) * ib_fb_ref)
+    c["syn_fsh"] = c["ke_fsh"] * p["ref_fsh"] / ((basal + 1.0 / ((1.0 + k_sf) * (1.0 + c["y_f"]))) * ib_fb_ref)
     # --- inhibin B
     c["k_ib"] = ln2 / p["inhibin_half_life"]
     c["ib_fsh_k"] = p["inhibin_fsh_stim_k"]
@@ -270,13 +293,16 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_aw"] = p["germ_cell_withdrawal_loss"] / 24.0
     c["k_epi"] = N_EPI / (p["epididymal_transit_days"] * 24.0)
     c["a_itt"], c["a_fsh"] = p["sperm_support_itt_alone"], p["sperm_support_fsh_alone"]
-    c["sp_itt_k"], c["sp_itt_n"] = p["sperm_itt_k"], p["sperm_itt_hill"]
+    c["sp_itt_k"], c["sp_itt_n"] = np.asarray(p["sperm_itt_k"], dtype=float), p["sperm_itt_hill"]
     c["sp_fsh_k"], c["sp_fsh_n"] = p["sperm_fsh_k"], p["sperm_fsh_hill"]
     c["l50_n"] = c["l50"] ** c["lhill"]
     c["rdes_k_n"] = c["rdes_k"] ** c["rdes_n"]
     c["sp_itt_k_n"] = c["sp_itt_k"] ** c["sp_itt_n"]
     c["sp_fsh_k_n"] = c["sp_fsh_k"] ** c["sp_fsh_n"]
-    c["support_ref"] = float(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}))
+    # each man's support at the reference ITT and FSH: his own androgen requirement (sperm_itt_k varies between
+    # men) shapes his response to a fall in ITT, not his untreated output
+    c["support_ref"] = np.asarray(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}),
+                                  dtype=float)
     c["sg_r"] = ln2 / (np.asarray(p["spermatogonial_doubling_days"], dtype=float) * 24.0)
     c["sg_kw"] = ln2 / (p["spermatogonial_withdrawal_half_life"] * 24.0)
     c["sg_floor"] = p["spermatogonial_floor"]
@@ -302,17 +328,18 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
 
 KEYS: tuple[str, ...] = (
     "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
-    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_k", "k_lrec",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
     "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
-    "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "gen_k", "gen_n", "gen_norm", "k_hyp", "cort", "k_g", "z_e",
+    "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "e2_fb_n", "e2_fb_norm", "gen_k", "gen_n", "gen_norm",
+    "k_hyp", "cort", "k_g", "z_e",
     "m", "k_f", "k_rrec", "k_rdes", "k_n", "n_loss", "m_ref", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh",
     "basal", "k_sl", "y_l",
     "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
     "sertoli", "k_tr", "k_a0", "k_aw", "k_epi", "a_itt", "a_fsh", "sp_itt_k", "sp_itt_n", "sp_fsh_k",
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
     # half-saturation constants raised to their Hill exponents (one power less per evaluation)
-    "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n", "sperm_eff",
+    "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n", "sperm_eff", "ldes_k_n", "e2_fb_k_n",
     "sg_r", "sg_kw", "sg_floor",
 )
 S = namedtuple("S", STATES)(*range(len(STATES)))
@@ -357,7 +384,7 @@ def _hill_kn(x, kn, n):
 
 def _signals_core(time_h, y, k, e):
     """Serum T, SHBG, free T, aromatase left, LH-receptor stimulation and its Leydig Hill term, Leydig T
-    production (nmol/h), E2 (nmol/L), estrogen signal."""
+    production (nmol/h), E2 (nmol/L), estrogen signal and its estrogen-receptor transduction ``H(e)``."""
     t = np.maximum(y[S.t], 0.0)
     shbg = np.maximum(y[S.shbg], 0.0)
     ft = free_t_core(t, shbg, k[K.alb_n], k[K.k_bind])
@@ -370,7 +397,8 @@ def _signals_core(time_h, y, k, e):
     e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
     e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
              / (1.0 + k[K.local_arom]) + e[E.er_agonism])
-    return t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig
+    e_fb = k[K.e2_fb_norm] * _hill_kn(e_sig, k[K.e2_fb_k_n], k[K.e2_fb_n])
+    return t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig, e_fb
 
 
 def _generator_core(s_hyp, k):
@@ -388,10 +416,11 @@ def _pulse_mass_core(s_hyp, gen, k):
     return k[K.m] * gen * (1.0 + k[K.z_e]) / (1.0 + k[K.z_e] * np.maximum(s_hyp, 0.0))
 
 
-def _frequency_core(ft, e_sig, gen, k):
-    """GnRH pulse frequency (1/h) under free-T, estrogen and cortisol feedback and generator activity ``gen``."""
+def _frequency_core(ft, e_fb, gen, k):
+    """GnRH pulse frequency (1/h) under free-T and estrogen feedback (``e_fb``: the transduced estrogen signal),
+    cortisol and generator activity ``gen``."""
     return (k[K.f_max] * k[K.cort] * gen
-            / (1.0 + k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_sig))
+            / (1.0 + k[K.x_t] * ft / k[K.ft_ref] + k[K.x_e] * e_fb))
 
 
 def _support_core(itt_rel, fsh, k):
@@ -410,12 +439,12 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     GnRH receptor keeps its rates (desensitisation under an agonist and receptor loss under an
     antagonist are fast).
     """
-    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig, e_fb = _signals_core(time_h, y, k, e)
     lh, fsh_endo = np.maximum(y[S.lh], 0.0), np.maximum(y[S.fsh], 0.0)
     r, occ_f = y[S.gnrhr], np.maximum(y[S.gnrh_occ_filtered], 0.0)
     s_hyp = y[S.steroid_hyp]
     gen = _generator_core(s_hyp, k)
-    freq = _frequency_core(ft, e_sig, gen, k)
+    freq = _frequency_core(ft, e_fb, gen, k)
     # competitive antagonism: the antagonist divides the affinity of GnRH (and of agonists) by
     # xa1 = 1 + C/Kd, the factor that cuts the reference man's time-averaged occupancy
     # f ln(1 + m_ref/xa1) / k_G by the fraction theta (the antagonist's action, fitted on LH release)
@@ -432,14 +461,14 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     n_r = np.maximum(y[S.gnrhr_number], 0.0)
     sig_slow = n_r * r * occ_f / k[K.sig_ref]  # drives synthesis (integrated signal)
     sig_fast = n_r * r * occ / k[K.sig_ref]  # drives release (each pulse)
-    pit_e = 1.0 / (1.0 + k[K.y_l] * e_sig)
-    syn_lh = k[K.syn_lh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sl])) * pit_e
+    # estradiol lowers the LH and FSH made per unit of GnRH-receptor signal, not the basal output
+    syn_lh = k[K.syn_lh] * (k[K.basal] + sig_slow / ((sig_slow + k[K.k_sl]) * (1.0 + k[K.y_l] * e_fb)))
     k_release = k[K.k_rel] * (k[K.basal] + sig_fast)
     rel_lh = k_release * np.maximum(y[S.lh_pool], 0.0)
     ib = np.maximum(y[S.inhibin_b], 0.0)
     ib_fb = 1.0 / (1.0 + _pow(ib / k[K.ib_k], k[K.ib_n]))
-    syn_fsh = (k[K.syn_fsh] * (k[K.basal] + sig_slow / (sig_slow + k[K.k_sf])) * ib_fb
-               / (1.0 + k[K.y_f] * e_sig))
+    syn_fsh = (k[K.syn_fsh] * (k[K.basal] + sig_slow / ((sig_slow + k[K.k_sf]) * (1.0 + k[K.y_f] * e_fb)))
+               * ib_fb)
     des = k[K.k_rdes] * _hill_kn(occ_f, k[K.rdes_k_n], k[K.rdes_n])
     # ---------------- testis: ITT, inhibin B, spermatogenesis
     itt = t + p_t / k[K.cl_testis]  # quasi-steady state: the testicular pool turns over >= 20 times a day
@@ -483,7 +512,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.shbg] = 0.0
     dy[S.inhibin_b] = k[K.k_ib] * (ib_target - ib)
     lam[S.inhibin_b] = k[K.k_ib]
-    des_l = k[K.k_ldes] * stim * stim / (k[K.ldes_k] * k[K.ldes_k] + stim * stim)
+    des_l = k[K.k_ldes] * _hill_kn(stim, k[K.ldes_k_n], k[K.ldes_n])
     dy[S.leydig_resp] = k[K.k_lrec] * (1.0 - y[S.leydig_resp]) - des_l * y[S.leydig_resp]
     lam[S.leydig_resp] = 0.0
     z_target = h_stim * (k[K.h_ref] + k[K.z_k]) / (k[K.h_ref] * (h_stim + k[K.z_k]))
@@ -522,7 +551,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
 
 def observables_core(time_h, y, k, e, out):
     """Write the canonical observables (OBS order, clinical units) into ``out``."""
-    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig = _signals_core(time_h, y, k, e)
+    t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig, e_fb = _signals_core(time_h, y, k, e)
     tsc = k[K.tsc_ref] * np.maximum(y[S.epi0 + N_EPI - 1], 0.0) / k[K.epi_ref]
     total_t = t * NGDL_PER_NMOLL_T
     e2_pg = e2 * PGML_PER_NMOLL_E2
@@ -560,8 +589,8 @@ def rhs(time_h, y, c: Constants, eff: Effects, pulsatile: bool = False):
 def pulse_frequency(time_h, y, c: Constants, eff: Effects):
     """Current GnRH pulse frequency (1/h) - used by the pulsatile mode to time the next pulse."""
     k, e = _packed(c, eff)
-    _, _, ft, _, _, _, _, _, e_sig = _signals_core(time_h, y, k, e)
-    return _frequency_core(ft, e_sig, _generator_core(y[S.steroid_hyp], k), k)
+    _, _, ft, _, _, _, _, _, _, e_fb = _signals_core(time_h, y, k, e)
+    return _frequency_core(ft, e_fb, _generator_core(y[S.steroid_hyp], k), k)
 
 
 def pulse_mass(y, c: Constants):
@@ -590,7 +619,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["gnrhr"]] = 1.0
     y[IDX["gnrhr_number"]] = 1.0
     y[IDX["gnrh_occ_filtered"]] = cc["occ_ref"]
-    y[IDX["lh"]] = cc["syn_lh"] / cc["ke_lh"] / (1.0 + cc["y_l"]) * (cc["basal"] + 1.0 / (1.0 + cc["k_sl"]))
+    y[IDX["lh"]] = cc["syn_lh"] / cc["ke_lh"] * (cc["basal"] + 1.0 / ((1.0 + cc["k_sl"]) * (1.0 + cc["y_l"])))
     y[IDX["lh_pool"]] = y[IDX["lh"]] * cc["ke_lh"] / (cc["k_rel"] * (cc["basal"] + 1.0))
     y[IDX["fsh"]] = cc["syn_fsh"] / cc["ke_fsh"]
     y[IDX["t"]] = cc["t_ref"]
