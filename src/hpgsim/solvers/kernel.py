@@ -199,6 +199,9 @@ def _pow_fast(x, n):
         return x * x
     if n == 3.0:
         return x * x * x
+    if n == 4.0:
+        x2 = x * x
+        return x2 * x2
     if n == 1.5:
         return x * np.sqrt(x)
     if n == 6.0:
