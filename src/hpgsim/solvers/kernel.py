@@ -43,7 +43,7 @@ import numpy as np
 
 from hpgsim.physiology import binding
 from hpgsim.physiology import model as phys
-from hpgsim.physiology.model import observables_core, rhs_core
+from hpgsim.physiology.model import rhs_core
 from hpgsim.solvers import lanes
 
 __all__ = ["run_kernel", "run_newton", "compiled", "step_plan", "block_rhs", "DT_MAX_H", "LC"]
@@ -131,16 +131,17 @@ LC = 16  # men advanced together by one thread: the lanes of every row of the wo
 _N_S, _N_K, _N_E, _N_O = len(phys.STATES), len(phys.KEYS), len(phys.EFFECTS), len(phys.OBS)
 # rows of the work array: the state and the ETDRK4 stages, their weights, the right-hand side's input
 # and output rows, constants, drug effects, observables, scratch
-(R_Y, R_YA, R_YB, R_YC, R_F0, R_FA, R_FB, R_FC, R_LAM, R_EH, R_QH, R_EF, R_W1, R_W2, R_W3, R_ZL, R_YIN, R_DY,
- R_LO) = (j * _N_S for j in range(19))
-R_K = 19 * _N_S
+(R_Y, R_YA, R_YB, R_YC, R_F0, R_FA, R_FB, R_LAM, R_EH, R_QH, R_EF, R_W1, R_W2, R_W3, R_ZL, R_YIN, R_DY,
+ R_LO) = (j * _N_S for j in range(18))
+R_K = 18 * _N_S
 R_E = R_K + _N_K
 R_OB = R_E + _N_E
 R_ACC = R_OB + _N_O
 R_TMP = R_ACC + 1
-# the same rows as unsigned offsets of the flat array (index arithmetic without negative-index wraparound)
-(U_Y, U_YA, U_YB, U_YC, U_F0, U_FA, U_FB, U_FC, U_LAM, U_EH, U_QH, U_EF, U_W1, U_W2, U_W3, U_ZL, U_YIN, U_DY,
- U_ACC) = (np.uint64(r * LC) for r in (R_Y, R_YA, R_YB, R_YC, R_F0, R_FA, R_FB, R_FC, R_LAM, R_EH, R_QH, R_EF,
+# the rows the stage functions use, as unsigned offsets of the flat array (index arithmetic without
+# numba's negative-index wraparound, which keeps the compiler from vectorising)
+(U_Y, U_YA, U_YB, U_YC, U_F0, U_FA, U_FB, U_LAM, U_EH, U_QH, U_EF, U_W1, U_W2, U_W3, U_ZL, U_YIN, U_DY,
+ U_ACC) = (np.uint64(r * LC) for r in (R_Y, R_YA, R_YB, R_YC, R_F0, R_FA, R_FB, R_LAM, R_EH, R_QH, R_EF,
                                        R_W1, R_W2, R_W3, R_ZL, R_YIN, R_DY, R_ACC))
 
 
@@ -299,7 +300,9 @@ def _kernel(x0, kc, step_a, step_h, eff, out_step, out_t, out_eff, rows, col0, o
 
 
 # The stages of ETDRK4 on the work array (separate functions: each is compiled, and vectorised over
-# the lanes, on its own).  dy/dt = -lam y + N(y), N = f + lam y with lam frozen at the step start.
+# the lanes, on its own).  The three intermediate stages look alike but stay separate: their rows
+# are compile-time constants, which is what lets the compiler prove the rows do not overlap (rows
+# passed as arguments would need run-time overlap checks it does not make, and stay scalar).  dy/dt = -lam y + N(y), N = f + lam y with lam frozen at the step start.
 
 def _weights(W, n_s, m, h, force):
     """phi-function weights of every state and lane for step ``h``; a row's weights are recomputed
