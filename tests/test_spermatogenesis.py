@@ -65,3 +65,15 @@ def test_the_varied_spermatogenesis_parameters_have_sourced_spreads():
     for name in ("sertoli_capacity", "spermatogenic_efficiency", "sperm_itt_k", "spermatogonial_doubling_days"):
         p = parameters.get(name)
         assert p.patient and p.cv and "cv" in p.source
+
+
+def test_older_men_repopulate_the_spermatogonial_reserve_more_slowly_after_testosterone():
+    # Kohn 2017: age limits sperm recovery on hCG after testosterone therapy; at or below the reference age
+    # (and in an untreated man, whose reserve is full) age changes nothing
+    hist = (("testosterone cypionate 200 mg IM weekly", -104.0, 0.0),)
+    men = [Patient(name=f"a{a}", age=a, history=hist) for a in (25.0, 30.0, 40.0, 50.0)]
+    s = _sperm(men, "hCG 3000 IU SC every other day; clomiphene citrate 25 mg PO daily", [0, 26])
+    assert s[1, 0] == pytest.approx(s[1, 1], rel=0.05)  # 25 and 30 years: the same repopulation rate
+    assert s[1, 1] > 2.0 * s[1, 2] and s[1, 2] > 1.2 * s[1, 3]  # slower at 40, slower still at 50
+    untreated = _sperm([Patient(name="y", age=30.0), Patient(name="o", age=50.0)], None, [0, 26])
+    assert untreated[1, 1] > 0.5 * untreated[1, 0]  # no loss of output without suppression

@@ -403,6 +403,18 @@ _ROWS: tuple[Parameter, ...] = (
              "men (GONADO_COHORT99). cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
              "with sperm, 24% above 20 M/mL); in congenital HH sperm appear after 14 +/- 8 months in the 64% of men "
              "who reach them (Medicine (Baltimore) 2016;95(9):e2867), the others have none over a mean 23 months"),
+    P(name="spermatogonial_regrowth_age_halving", value=4.5, unit="year", group="spermatogenesis",
+      description="years of age above ref_age over which the proliferation rate of the spermatogonial reserve halves "
+                  "(no effect at or below ref_age, none on an unsuppressed man whose reserve is full)",
+      source="fit: 70% of 66 infertile men (mean age 40, mean 42 months of testosterone therapy, on it at "
+             "presentation) reach a total motile count > 5 M within 12 months of hCG + SERM (KOHN2017; Kohn TP et "
+             "al., Fertil Steril 2017;107:351: age limited sperm recovery more consistently than the duration of "
+             "use; the AUA 2016 abstract of the series gives the age and duration); the analogue of "
+             "leydig_mass_regrowth_age_halving for the germ cells. Recovery of spermatogenesis after androgen "
+             "abuse depends on age and on the degree of abuse (review of anabolic-steroid-induced hypogonadism, Endocr Connect 2023;12(12):e230358). Does not act at "
+             "or below 30 years, so the younger volunteers and congenital-HH cohorts that set the doubling time "
+             "(GONADO_COHORT99, LIU2006) keep it; note that Liu 2006 (Lancet 367:1412) found faster recovery with "
+             "older age among contraceptive-trial volunteers (18-51 years), a selected, fertile population"),
     P(name="spermatogonial_withdrawal_half_life", value=180.0, unit="day", group="spermatogenesis",
       description="half-life of the spermatogonial reserve (above its floor) when hormonal support is withdrawn completely",
       source="fit: median 15 weeks to >= 20 M/mL after androgen-based contraception, slower than the germ-cell chain "

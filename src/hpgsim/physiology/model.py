@@ -303,7 +303,10 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     # men) shapes his response to a fall in ITT, not his untreated output
     c["support_ref"] = np.asarray(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}),
                                   dtype=float)
-    c["sg_r"] = ln2 / (np.asarray(p["spermatogonial_doubling_days"], dtype=float) * 24.0)
+    # the reserve's proliferation slows with age above the reference age (halving every
+    # spermatogonial_regrowth_age_halving years): older men recover sperm more slowly after suppression
+    c["sg_r"] = ln2 / (np.asarray(p["spermatogonial_doubling_days"], dtype=float) * 24.0) * 2.0 ** (
+        -np.maximum(np.asarray(age, dtype=float) - p["ref_age"], 0.0) / p["spermatogonial_regrowth_age_halving"])
     c["sg_kw"] = ln2 / (p["spermatogonial_withdrawal_half_life"] * 24.0)
     c["sg_floor"] = p["spermatogonial_floor"]
     c["germ_ref"] = np.array([q**i for i in range(N_GERM)])
