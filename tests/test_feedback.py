@@ -75,3 +75,15 @@ def test_leydig_cells_do_not_desensitise_at_physiological_lh_but_do_after_high_d
     recovery = np.log(2.0) / p["leydig_recovery_half_life"]
     assert rate(f.lh.iloc[-1]) < 0.1 * recovery  # responsiveness stays above ~90%
     assert rate(300.0) > recovery  # 6000 IU hCG (hundreds of IU/L LH-equivalents) desensitises within hours
+
+
+def test_single_high_dose_hcg_gives_a_transient_lesion_and_a_delayed_testosterone_peak():
+    """6000 IU hCG IM: T plateaus over the first day (the surge desensitises), then peaks at 72-96 h at about
+    the Leydig cells' maximal output (x2.4, HCG6000_SINGLE), once responsiveness has recovered while hCG is still high."""
+    hcg = simulate("eugonadal", "hCG 6000 IU IM once", days=5, step_h=4).to_frame().set_index("day")
+    none = simulate("eugonadal", None, days=5, step_h=4).to_frame().set_index("day")
+    fold = hcg.total_testosterone / none.total_testosterone
+    at = lambda h: float(fold.iloc[int(round((8.0 + h) / 4.0)) - 1])  # dose at 08:00 of day 0, rows from 04:00
+    assert at(72) > 1.8 and at(96) > 1.8
+    assert at(72) > 1.3 * at(24)  # delayed peak above the first-day plateau
+    assert at(24) < 1.7  # the surge does not drive T to its maximum on day 1

@@ -225,20 +225,28 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="leydig_hill", value=1.9, unit="1", group="testis",
       description="Hill coefficient of T production versus LH",
       source="Tornoe 2007 BJCP Table 4, kappa 1.9 (" + PB + " B5)"),
-    P(name="leydig_desens_k", value=60.0, unit="IU/L LH-equivalent", group="testis",
+    P(name="leydig_desens_k", value=200.0, unit="IU/L LH-equivalent", group="testis",
       description="LH-receptor stimulation at half-maximal rate of Leydig desensitisation (only supraphysiological hCG reaches it)",
-      source="fit: single 6000 IU hCG: early T peak x1.6 at 4 h, dip, delayed peak x2.4 at 72-96 h, baseline by 144 h (HCG6000_SINGLE)"),
+      source="fit: single 6000 IU hCG: early T peak x1.6 at 4 h, slight fall and plateau to >= 24 h, delayed peak x2.4 "
+             "at 72-96 h (HCG6000_SINGLE; model x1.39 at 4 h, x1.36 at 24 h, x2.2-2.3 at 72-96 h in the reference man): "
+             "the steroidogenic lesion is transient, set by the hCG surge of the first day and gone by day 3 while hCG "
+             "is still high, so only the surge (hCG > ~600 IU/L, LH-equivalents > 200) drives it; a single 1500 IU dose "
+             "gives its maximal T at 72 h as well (Leydig cell responsiveness to single and repeated hCG, JCEM 1979, "
+             "docs/research/drug_sources.md item 5)"),
     P(name="leydig_desens_hill", value=4.0, unit="1", group="testis",
       description="steepness of the rate of Leydig desensitisation versus LH-receptor stimulation",
       source="fit: LH raised 3-4-fold by letrozole (to ~15 IU/L) still raises T +146% (T'Sjoen 2005, TSJOEN2005_YOUNG), "
              "about the whole rise the Tornoe LH-T curve allows, so desensitisation must stay negligible across the "
              "physiological LH range and start only with supraphysiological hCG (HCG6000_SINGLE)"),
-    P(name="leydig_desens_rate", value=0.02, unit="1/h", group="testis",
+    P(name="leydig_desens_rate", value=0.2, unit="1/h", group="testis",
       description="maximal rate of Leydig-cell desensitisation (LH-receptor down-regulation, steroidogenic lesion)",
-      source="fit: as leydig_desens_k (HCG6000_SINGLE)"),
-    P(name="leydig_recovery_half_life", value=72.0, unit="h", group="testis",
+      source="fit: as leydig_desens_k (HCG6000_SINGLE); a second iv hCG dose 24 h after the first gives no further T "
+             "rise (same study), so the lesion sets in within hours of the surge"),
+    P(name="leydig_recovery_half_life", value=12.0, unit="h", group="testis",
       description="recovery half-time of Leydig responsiveness after desensitisation",
-      source="fit: as leydig_desens_k; return to baseline responsiveness within about a week (HCG6000_SINGLE)"),
+      source="fit: as leydig_desens_k; the delayed T peak at 72-96 h needs responsiveness back once hCG falls below the "
+             "surge, and an hCG injection 5 days after the previous one again raises T within 2-4 h (HCG6000_SINGLE, "
+             "third protocol)"),
     P(name="t_clearance", value=950.0, unit="L/day", group="testis",
       description="metabolic clearance rate of testosterone",
       source="mdwiki sex-hormone kinetics table 950 L/day; Saez 1972 JCI 516 L/m2/day ~ 980 L/day (" + PB + " A2)"),
