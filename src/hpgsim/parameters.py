@@ -404,11 +404,13 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
       description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
       source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),
-    P(name="spermatogonial_doubling_days", value=32.0, unit="day", group="spermatogenesis", patient=True, cv=3.0,
+    P(name="spermatogonial_doubling_days", value=44.0, unit="day", group="spermatogenesis", patient=True, cv=3.0,
       lower=5.0, upper=400.0,
       description="doubling time of the spermatogonial reserve while hormonal support is adequate (logistic growth)",
-      source="fit: median 5 months to first sperm and 12 months to > 2 M/mL under hCG + FSH in gonadotropin-deficient "
-             "men (GONADO_COHORT99). cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
+      source="fit: median time to first sperm under hCG + FSH between the 5 months of 99 gonadotropin-deficient men "
+             "(GONADO_COHORT99) and the 7.1 months of 75 men with congenital HH (Liu PY et al., J Clin Endocrinol "
+             "Metab 2009;94:801, LIU2009_JCEM), 12 months to > 2 M/mL (GONADO_COHORT99); 32 days gave 5.0 months, "
+             "at the edge of LIU2009_JCEM and with too many men above 1-5 M/mL at 18 months. cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
              "with sperm, 24% above 20 M/mL); in congenital HH sperm appear after 14 +/- 8 months in the 64% of men "
              "who reach them (Medicine (Baltimore) 2016;95(9):e2867), the others have none over a mean 23 months"),
     P(name="spermatogonial_regrowth_age_halving", value=4.5, unit="year", group="spermatogenesis",
