@@ -19,10 +19,11 @@ def _sperm(men, regimen, weeks):
 
 
 def test_androgen_requirement_shapes_suppression_not_the_untreated_output():
-    # sperm_itt_k differs between men: the untreated output is the same, the output under testosterone is not
+    # sperm_itt_k differs between men: within the normal spread the untreated output is nearly the same (support is
+    # normalised to the typical man's), the output under testosterone is not
     men = [Patient(name=f"k{k}", overrides={"sperm_itt_k": k}) for k in (0.04, 0.12, 0.4)]
     s = _sperm(men, TE, [0, 26])
-    assert s[0] == pytest.approx(s[0, 1], rel=1e-3)
+    assert s[0] == pytest.approx(s[0, 1], rel=0.15)
     assert s[1, 2] < 0.1 < s[1, 0]  # the demanding man is azoospermic, the undemanding one is not
     assert s[1, 0] > 10.0 * s[1, 1] > 10.0 * s[1, 2]
 
@@ -89,3 +90,28 @@ def test_congenital_hh_takes_five_to_seven_months_to_first_sperm_and_a_minority_
     first = np.where(reached.any(axis=0), reached.argmax(axis=0), 10 ** 6)  # week of first sperm (never: censored)
     assert 26.0 < np.median(first) < 36.0  # congenital HH: nearer Liu's 7.1 months than the mixed cohort's 5
     assert 0.4 < np.mean(s[-1] >= 1.0) < 0.66
+
+
+LETROZOLE = "letrozole 2.5 mg PO daily"
+
+
+def test_a_high_androgen_requirement_costs_sperm_that_an_aromatase_inhibitor_gives_back():
+    # support is normalised to the typical man's requirement: a man who needs 1.5x the reference ITT for half his
+    # androgen support makes far less sperm untreated and gains several-fold when letrozole raises ITT; the typical
+    # man, already near full support, gains little (Cavallini 2013: cryptozoospermic men 0.4 -> 1.29 M/mL)
+    typical = Patient(name="typical", overrides={"sertoli_capacity": 0.15})
+    demanding = typical.with_overrides(sperm_itt_k=1.5)
+    s = _sperm([typical, demanding], LETROZOLE, [0, 17])
+    assert s[0, 1] < 0.25 * s[0, 0]
+    assert s[1, 0] < 1.3 * s[0, 0]
+    assert s[1, 1] > 3.0 * s[0, 1]
+
+
+def test_idiopathic_oligozoospermia_cohort_is_severe_and_gains_several_fold_on_letrozole():
+    # mostly < 5 M/mL untreated (the severe oligozoospermia of SHULING2018 and Cavallini 2013), most men improve,
+    # the typical one about three-fold at 17 weeks
+    s = _sperm(virtual_population(40, seed=4, base="idiopathic_oligozoospermia"), LETROZOLE, [0, 17])
+    ratio = s[1] / np.maximum(s[0], 1e-6)
+    assert np.mean(s[0] < 5.0) > 0.6
+    assert np.mean(ratio > 1.2) > 0.7
+    assert 2.0 < np.median(ratio) < 5.0

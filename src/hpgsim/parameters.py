@@ -370,10 +370,11 @@ _ROWS: tuple[Parameter, ...] = (
       description="spermatogenic support with FSH but testosterone-suppressed intratesticular T, relative to both",
       source="Matsumoto 1986: FSH alone restored sperm to 33 vs 94 M/mL (docs/research/physiology_sources.md item 6)"),
     P(name="sperm_itt_k", value=0.13, unit="x reference ITT", group="spermatogenesis", patient=True, cv=0.7,
-      lower=0.02, upper=1.0,
+      lower=0.02, upper=5.0,
       description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis; "
-                  "differs between men (their androgen requirement: it shapes the response to a fall in ITT, not the "
-                  "untreated output)",
+                  "differs between men (their androgen requirement: support is normalised to the typical man's, so "
+                  "it shapes the response to a fall in ITT and, where it is several times the typical value as in "
+                  "the infertile phenotypes, lowers the untreated output and sets the gain when ITT rises)",
       source="fit: ITT -94% on TE 200 mg/wk (Coviello 2005) with azoospermia at 6 months in 65% of 271 men (WHO1990) "
              "and 74% of 670 (WHO1995_NONASIAN 66.7%, WHO1995_ASIAN 89.2%), the others mostly below 3 M/mL; rat "
              "needs ~1/3 of normal ITT (" + PB + " A5). cv: fit to the same shares; the men who stay oligozoospermic "
@@ -381,7 +382,10 @@ _ROWS: tuple[Parameter, ...] = (
              "azoospermic (Wallace EM et al., J Clin Endocrinol Metab 1993;77:290: 17 of 28 azoospermic) and the same "
              "residual testicular steroidogenesis (Anderson RA et al., Hum Reprod 1997;12:1657) but convert more T to "
              "DHT (Anderson RA et al., J Clin Endocrinol Metab 1996;81:902: 18 of 33 azoospermic, the others 0.2 "
-             "M/mL at 20 weeks): they differ in the androgen action their spermatogenesis needs"),
+             "M/mL at 20 weeks): they differ in the androgen action their spermatogenesis needs. upper bound 5: "
+             "room for the infertile phenotypes' requirement (idiopathic_oligozoospermia 1.5, patient.py; "
+             "androgen-receptor deficiency in ~19% of azoospermic or severely oligozoospermic men, Aiman J, "
+             "Griffin JE, J Clin Endocrinol Metab 1982;54:725)"),
     P(name="sperm_itt_hill", value=3.0, unit="1", group="spermatogenesis",
       description="steepness of androgen support versus ITT", source="fit: as sperm_itt_k"),
     P(name="spermatogenesis_days", value=74.0, unit="day", group="spermatogenesis",

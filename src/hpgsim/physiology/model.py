@@ -57,10 +57,13 @@ Layers (DESIGN section 3):
   appear (median 5-7 months), a man after long suppression recovers more slowly than after a short one.
   Men differ in their Sertoli complement (testis size), in the germ-cell output per Sertoli cell, in
   how fast their reserve proliferates and in the ITT their spermatogenesis needs (``sperm_itt_k``,
-  per man: support is normalised to each man's own support at the reference ITT and FSH, so it
-  changes his response to low ITT, not his untreated output): a third of men stay
-  oligozoospermic rather than azoospermic on testosterone, and men with congenital HH range from
-  no sperm after two years to normal counts.
+  per man: support is normalised to the support of the typical man at the reference ITT and FSH, so
+  a man who needs several times the typical ITT makes little sperm at a normal ITT and gains
+  several-fold when an aromatase inhibitor or hCG raises it, while most men, up to about three times
+  the typical requirement, keep >= 95% of full androgen support at the reference ITT): a third of
+  men stay oligozoospermic rather than azoospermic on testosterone, men with congenital HH range
+  from no sperm after two years to normal counts, and the infertile phenotypes' high requirement
+  gives the several-fold sperm gains of oligozoospermic men on letrozole.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
   testicular E2 secretion; both reduced by aromatase-inhibitor occupancy.
 * binding - SHBG (age, BMI, androgen effect) and Vermeulen free / bioavailable T.
@@ -299,10 +302,13 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["rdes_k_n"] = c["rdes_k"] ** c["rdes_n"]
     c["sp_itt_k_n"] = c["sp_itt_k"] ** c["sp_itt_n"]
     c["sp_fsh_k_n"] = c["sp_fsh_k"] ** c["sp_fsh_n"]
-    # each man's support at the reference ITT and FSH: his own androgen requirement (sperm_itt_k varies between
-    # men) shapes his response to a fall in ITT, not his untreated output
-    c["support_ref"] = np.asarray(_support_core(1.0, p["ref_fsh"], {i: c[n] for i, n in enumerate(KEYS) if n in c}),
-                                  dtype=float)
+    # support of the reference man (the population's typical androgen requirement) at the reference ITT and FSH: a
+    # man who needs more ITT than the typical man (sperm_itt_k above the table's value) makes less sperm at the same
+    # ITT and gains when ITT rises (an aromatase inhibitor, hCG); for most men (sperm_itt_k up to ~0.35) the
+    # reference ITT still gives >= 0.95 of full androgen support
+    k_typ = {i: c[n] for i, n in enumerate(KEYS) if n in c}
+    k_typ[KEYS.index("sp_itt_k_n")] = parameters.get("sperm_itt_k").value ** c["sp_itt_n"]
+    c["support_ref"] = float(_support_core(1.0, p["ref_fsh"], k_typ))
     # the reserve's proliferation slows with age above the reference age (halving every
     # spermatogonial_regrowth_age_halving years): older men recover sperm more slowly after suppression
     c["sg_r"] = ln2 / (np.asarray(p["spermatogonial_doubling_days"], dtype=float) * 24.0) * 2.0 ** (
