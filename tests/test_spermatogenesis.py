@@ -18,7 +18,7 @@ def _sperm(men, regimen, weeks):
     return np.asarray(res.values["sperm_concentration"])
 
 
-def test_androgen_requirement_shapes_suppression_not_the_untreated_output():
+def test_androgen_requirement_in_the_normal_range_shapes_suppression_more_than_the_untreated_output():
     # sperm_itt_k differs between men: within the normal spread the untreated output is nearly the same (support is
     # normalised to the typical man's), the output under testosterone is not
     men = [Patient(name=f"k{k}", overrides={"sperm_itt_k": k}) for k in (0.04, 0.12, 0.4)]
