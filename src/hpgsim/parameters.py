@@ -253,6 +253,15 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="t_half_life", value=math.log(2) / 0.0901, unit="h", group="testis",
       description="apparent serum T elimination half-life (lumps Leydig response dynamics)",
       source="Tornoe 2007 BJCP ke_Te 0.0901 1/h (" + PB + " A2)"),
+    P(name="t_extragonadal", value=12.0, unit="ng/dL", group="testis", lower=0.0, upper=40.0,
+      description="serum T made outside the testis (peripheral conversion of adrenal DHEA/androstenedione), as the "
+                  "serum concentration it sustains at the reference T clearance; independent of LH, it is what "
+                  "remains after castration (the testis makes the rest of the reference man's T)",
+      source="Oefelein MG et al. Urology 2000;56:1021: median serum T 15 ng/dL (95% CI 12-17) in 35 men after "
+             "bilateral orchiectomy; Morote J et al. Clin Genitourin Cancer 2018;16:e491: median 14.0 ng/dL "
+             "(range 2-67) by LC-MS/MS in 126 men on LHRH agonists, of which the model's residual testicular output "
+             "under an agonist depot (LH at the gonadotroph_basal floor) is about 2 ng/dL; the lower end of the "
+             "orchiectomy CI is taken. About 2% of the reference man's T (the adrenal share of male T, < 5%)"),
     P(name="circadian_amplitude_young", value=0.172, unit="1", group="rhythm",
       description="relative amplitude of the circadian T rhythm at age <= 35 (T(t) ~ mean (1 + A cos(...)))",
       source="derived: 16:00 T 20-25% below 08:00 at age 30-40 (Brambilla 2009 JCEM, PMC2681273); 22% -> A = 0.172 for a cosine peaking 08:00"),
@@ -270,11 +279,12 @@ _ROWS: tuple[Parameter, ...] = (
       source="assumption (3 weeks): steroidogenic capacity of rat Leydig cells falls to 5% within 1 week of LH "
              "deprivation (Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988) and is restored by hCG within days (J Endocrinol "
              "1990;126:367); the slow part of recovery after long deprivation is leydig_mass"),
-    P(name="leydig_mass_regrowth_half_life", value=15.0 * 7 * 24.0, unit="h", group="testis",
+    P(name="leydig_mass_regrowth_half_life", value=3.75 * 7 * 24.0, unit="h", group="testis",
       description="half-time of Leydig-mass regrowth towards its target at the reference LH stimulation and the "
                   "reference age (faster in proportion to LH-equivalents, e.g. under hCG; slower with age)",
       source="fit: median 15 months to T >= 300 ng/dL after 6 months of GnRH agonist, ~50% and ~80% recovered at 1 "
-             "and 2 years (KATO2020_ADTREC); LH is back to normal within 3 months while T takes a median 24 months "
+             "and 2 years (KATO2020_ADTREC; refitted with leydig_number, which leaves part of the slow recovery to "
+             "the Leydig-cell number); LH is back to normal within 3 months while T takes a median 24 months "
              "after long agonist therapy (Kaku H et al. Prostate 2006;66:439), so the testis limits recovery; regrowth in "
              "proportion to LH stimulation: 11 days of pulsatile LH multiplied Leydig cells 20-30-fold in juvenile "
              "rhesus monkeys (Verhagen I et al. Andrology 2014;2:924)"),
@@ -289,6 +299,23 @@ _ROWS: tuple[Parameter, ...] = (
       source="Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988: without LH (T/E2 implants) the average rat Leydig cell "
              "lost 90% of its cytoplasmic volume by 16 weeks (3.3 half-lives), rapidly and progressively, while "
              "Leydig-cell number was kept"),
+    P(name="leydig_number_loss_half_life", value=18.0 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-cell number loss towards the Leydig-mass target when LH-receptor stimulation "
+                  "stays far below the reference (the cells shrink first, leydig_mass, then are lost)",
+      source="fit: median time to normal T among men who recovered after radiotherapy with 6, 18 or 36 months of "
+             "ADT 1.5, 3.1 and 5.1 years, 77%, 55% and 45% recovering (Nabid A et al. J Clin Oncol 2023;41(6 "
+             "suppl):300, PCS III/IV trials, 607 men); Leydig-cell number kept after 16 weeks without LH in rats "
+             "(Keeney 1988) bounds it from below; chosen together with leydig_mass_regrowth_half_life so that "
+             "KATO2020_ADTREC (6 months, age ~72) and CJU2021_ADTREC (15 months, age 64: median 19 months to T >= "
+             "240 ng/dL) both hold; the model gives 1.1 / 2.9 / 3.5 years to T >= 300 ng/dL at age 70 after "
+             "6 / 18 / 36 months of leuprolide"),
+    P(name="leydig_number_regrowth_half_life", value=60.0 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-cell number regrowth at the reference LH stimulation and age (scaled with "
+                  "stimulation and age like leydig_mass_regrowth_half_life)",
+      source="fit: as leydig_number_loss_half_life (after 36 months of ADT 45% of men recover, after a median 5.1 "
+             "years; Nabid 2023); short enough at the reference age (30 y) that young men's T, and so intratesticular "
+             "T and sperm output, return within months after 18 months of suppressive testosterone "
+             "(SUPPRESSION_KINETICS2005, checked)"),
     P(name="leydig_mass_k", value=0.1, unit="x reference stimulation", group="testis",
       description="LH-receptor stimulation (Hill term relative to the reference man's) at which the target Leydig "
                   "mass is halved; target x^2 (1 + k^2) / (k^2 + x^2)",

@@ -399,7 +399,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("stim", f"max({s['lh']}, 0) + exogenous_lh + lh_activity"),
         ("circ", "1 + circ_amp * cos(omega * (time - circ_phase))"),
         ("p_t", f"max(leydig_basal * leydig_scale * {s['leydig_resp']} * {s['leydig_trophic']}"
-                f" * (1 + max({s['leydig_mass']}, 0) * lmax * hill(stim, l50, lhill)) * circ, 0)"),
+                f" * max({s['leydig_mass']}, 0) * max({s['leydig_number']}, 0) * lmax * hill(stim, l50, lhill) * circ, 0)"),
         ("e2", "arom * (e2_periph_k * t_pos + e2_testis_k * p_t)"),
         ("e_sig", "(1 - er_occupancy) * (e2 / e2_ref + local_arom * arom * ft / ft_ref) / (1 + local_arom) + er_agonism"),
         ("e_fb", "e2_fb_norm * hill(e_sig, e2_fb_k, e2_fb_n)"),
@@ -443,6 +443,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
         ("mass_x2", "h_stim * h_stim / (h_ref * h_ref)"),
         ("mass_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_mass']}"),
+        ("number_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_number']}"),
         ("steroid_signal", "e_sig"),
     ]
     for rid, f in rules:
@@ -456,13 +457,14 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["lh_pool"]: "lh_synthesis - lh_release",
         s["lh"]: "lh_release - ke_lh * lh_pos",
         s["fsh"]: "fsh_synthesis - ke_fsh * fsh_pos",
-        s["t"]: "(p_t + t_input) / v_t - k_t * t_pos",
+        s["t"]: "(p_t + p_extra + t_input) / v_t - k_t * t_pos",
         s["shbg"]: "k_shbg * (min(max(shbg_goal, 2), 300) - shbg_pos)",
         s["inhibin_b"]: "k_ib * (ib_target - ib_pos)",
         s["leydig_resp"]: (f"k_lrec * (1 - {s['leydig_resp']})"
                            f" - k_ldes * hill(stim, ldes_k, ldes_n) * {s['leydig_resp']}"),
         s["leydig_trophic"]: f"k_z * (z_target - {s['leydig_trophic']})",
         s["leydig_mass"]: "k_mup * stim * inv_lh_ref * max(mass_gap, 0) + k_mdn * min(mass_gap, 0)",
+        s["leydig_number"]: "k_nup * stim * inv_lh_ref * max(number_gap, 0) + k_ndn * min(number_gap, 0)",
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
         s["sg_reserve"]: (f"sg_r * (1 - deficit) * max({s['sg_reserve']}, 0) * (1 - max({s['sg_reserve']}, 0))"
                           f" - sg_kw * deficit * (max({s['sg_reserve']}, 0) - sg_floor)"),
