@@ -230,6 +230,26 @@ def _prepare(patient, regimen, days):
     return patient, reg, model, y0, until_h, days
 
 
+def _split_ids(m) -> dict[tuple[str, int, float], str]:
+    """The SBML parameter id of every nonzero dose share of PK model ``m``: ``(route, compartment, share) -> id``.
+
+    Formulations told apart by the dose (``by_amount``) may put different shares into the same compartment
+    (leuprolide: a plain SC injection vs a depot's burst): those get a numbered id each.
+    """
+    seen: dict[tuple[str, int], list[float]] = {}
+    for split_by_route in (m.dose_split, *(s for _, s in m.by_amount)):
+        for route, split in split_by_route.items():
+            for i, share in enumerate(split):
+                if share and float(share) not in seen.setdefault((route, i), []):
+                    seen[(route, i)].append(float(share))
+    out = {}
+    for (route, i), shares in seen.items():
+        for n, share in enumerate(shares):
+            suffix = "" if n == 0 else f"_{n + 1}"
+            out[(route, i, share)] = f"{m.drug}_split_{route}_{m.compartments[i]}{suffix}"
+    return out
+
+
 def _dose_events(model, reg, until_h):
     """``{time_h: [(pk_index, amount, drug, route, compartment_index, share)]}`` in regimen order.
 
@@ -343,12 +363,9 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
                     w.parameter(kid, k[i, j], units="per_hour")
                     terms.append(f"{kid} * {ids[j]}")
             pk_rates[ids[i]] = terms or ["0"]
-        for route, split in m.dose_split.items():
-            for i, share in enumerate(split):
-                if share:
-                    w.parameter(f"{m.drug}_split_{route}_{m.compartments[i]}", share,
-                                units="nmol_per_mg" if m.drug.startswith("testosterone_") else "dimensionless",
-                                name=f"{m.drug}: share of a {route} dose into {m.compartments[i]}")
+        for (route, i, share), split_id in _split_ids(m).items():
+            w.parameter(split_id, share, units="nmol_per_mg" if m.drug.startswith("testosterone_") else "dimensionless",
+                        name=f"{m.drug}: share of a {route} dose into {m.compartments[i]}")
     plasma: dict[str, list[str]] = {}
     for m in model.pk:
         for name, (i, f) in m.conc.items():
@@ -514,7 +531,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
             m = model.pk[[x.drug for x in model.pk].index(drug)]
             target = pk_ids[idx]
             unit = _UNIT_ID[lookup_drug(drug).dose_unit]
-            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {drug}_split_{route}_{m.compartments[ci]}")
+            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {_split_ids(m)[(route, ci, share)]}")
             label.append(f"{drug} {amount:g} {route}")
         assignments = {tgt: f"{tgt} + " + " + ".join(ts) for tgt, ts in terms.items()}
         w.event(f"dose_{k}", t_h, assignments, f"t = {t_h:g} h: " + ", ".join(dict.fromkeys(label)))

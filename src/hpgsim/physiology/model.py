@@ -213,7 +213,8 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_mup"] = ln2 / p["leydig_mass_regrowth_half_life"] * 2.0 ** (
         -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_mass_regrowth_age_halving"])
     c["k_mdn"] = ln2 / p["leydig_mass_loss_half_life"]
-    c["k_nup"] = c["k_mup"] * p["leydig_mass_regrowth_half_life"] / p["leydig_number_regrowth_half_life"]
+    c["k_nup"] = ln2 / p["leydig_number_regrowth_half_life"] * 2.0 ** (
+        -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_number_regrowth_age_halving"])
     c["k_ndn"] = ln2 / p["leydig_number_loss_half_life"]
     c["m_k2"] = p["leydig_mass_k"] ** 2
     c["inv_lh_ref"] = 1.0 / p["ref_lh"]
