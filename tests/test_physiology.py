@@ -155,6 +155,27 @@ def test_testosterone_recovers_long_after_lh_when_a_gnrh_agonist_is_stopped():
     assert f.total_testosterone.iloc[off + 3 * 365] > 0.7 * base.total_testosterone
 
 
+def test_castrate_testosterone_is_the_extragonadal_floor():
+    # Oefelein 2000: median T 15 ng/dL after orchiectomy; Morote 2018: 14 ng/dL (LC-MS/MS) on LHRH agonists
+    floor = parameters.get("t_extragonadal").value
+    cast = _series(Patient(name="castrate", overrides={"leydig_capacity": 0.0}), days=3).iloc[-1]
+    assert cast.total_testosterone == pytest.approx(floor, rel=0.02)
+    f = _series("ageing_male", "leuprolide 22.5 mg IM every 3 months", days=48 * 7)
+    assert floor < f.total_testosterone.iloc[28:].min() and f.total_testosterone.iloc[28:].max() < floor + 10
+
+
+def test_testosterone_recovers_more_slowly_after_a_longer_course_of_agonist():
+    # Nabid 2023 (PCS III/IV): median time to normal T 1.5 years after 6 months of ADT, 3.1 years after 18 months
+    def weeks_to(n_doses, threshold=240.0):
+        off = n_doses * 12 * 7
+        t = _series(Patient(age=68.0), f"leuprolide 22.5 mg IM every 3 months for {n_doses} doses",
+                    days=off + 6 * 365).total_testosterone.values[off:]
+        return np.argmax(t >= threshold) / 7.0 if (t >= threshold).any() else np.inf
+
+    short, long_ = weeks_to(2), weeks_to(6)
+    assert 20 < short < 90 and long_ > 1.8 * short
+
+
 def test_leydig_mass_regrows_faster_in_a_young_man_and_under_hcg():
     reg = "testosterone enanthate 200 mg IM weekly for 26 doses"
     young = _series(Patient(age=30.0), reg, days=52 * 7)

@@ -173,6 +173,10 @@ HALF_LIVES = [
     Case("degarelix", "degarelix", "degarelix", "SC", 240.0, 2.0, 400 * DAY, 53.0, 53.0, DAY,
          "240 mg SC (40 mg/mL): median terminal t1/2 53 days (Firmagon US label, rxlist; drugs.com monograph)",
          window=(150 * DAY, 400 * DAY)),
+    Case("degarelix", "degarelix", "degarelix", "SC", 80.0, 2.0, 300 * DAY, 31.0, 31.0, DAY,
+         "80 mg SC maintenance dose (20 mg/mL): terminal t1/2 ~31 days (Firmagon Canadian monograph via Lexicomp, "
+         "drugs.com/ppa/degarelix: 'Loading dose ~53 days; Maintenance dose ~31 days')",
+         window=(100 * DAY, 300 * DAY)),
     Case("testosterone_cypionate", "testosterone_cypionate", "testosterone_cypionate", "IM", 200.0, 1.0, 70 * DAY,
          8.0, 8.0, DAY, "testosterone cypionate IM: half-life ~8 days (Depo-Testosterone label, Pfizer; parameter_book B4)",
          window=(25 * DAY, 70 * DAY)),
@@ -324,10 +328,10 @@ ACCUMULATION = [
          "1-month depot releases at a functionally constant rate for one month, 0.4-1.4 ug/L over 28 days "
          "(Periti 2002, Clin Pharmacokinet 41:485); Lupron Depot 3.75 label: stable for 4-5 weeks: no carry-over, "
          "ratio ~1", dt=2.0),
-    _acc("degarelix", "degarelix", "degarelix", "SC", 28 * DAY, 15, 80.0, "trough", 3.3, 3.3,
-         "derived: 80 mg every 28 days with the 20 mg/mL depot's slow absorption t1/2 53.3 d (Tornoe CW 2007, BJCP "
-         "63:648, Table 3): 1/(1 - 2^(-28/53.3)) = 3.3.  NB the Canadian label gives ~31 d for maintenance (ratio 2.2); "
-         "the model has one depot for both formulations", dt=4.0),
+    _acc("degarelix", "degarelix", "degarelix", "SC", 28 * DAY, 15, 80.0, "trough", 2.15, 2.15,
+         "derived: 80 mg (20 mg/mL) every 28 days with the maintenance dose's terminal t1/2 ~31 d (Firmagon Canadian "
+         "monograph via Lexicomp, drugs.com/ppa/degarelix): 1/(1 - 2^(-28/31)) = 2.15 (Tornoe CW 2007, BJCP 63:648, "
+         "Table 3, healthy men: 53.3 d at 20 mg/mL, ratio 3.3)", dt=4.0),
     _acc("testosterone_cypionate", "testosterone_cypionate", "testosterone_cypionate", "IM", 2 * WEEK, 8, 200.0,
          "trough", 1.42, 1.42,
          "derived: 200 mg every 2 weeks (Depo-Testosterone label regimen; Nankin 1987) with t1/2 8 d (label): "

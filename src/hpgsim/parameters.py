@@ -253,6 +253,15 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="t_half_life", value=math.log(2) / 0.0901, unit="h", group="testis",
       description="apparent serum T elimination half-life (lumps Leydig response dynamics)",
       source="Tornoe 2007 BJCP ke_Te 0.0901 1/h (" + PB + " A2)"),
+    P(name="t_extragonadal", value=12.0, unit="ng/dL", group="testis", lower=0.0, upper=40.0,
+      description="serum T made outside the testis (peripheral conversion of adrenal DHEA/androstenedione), as the "
+                  "serum concentration it sustains at the reference T clearance; independent of LH, it is what "
+                  "remains after castration (the testis makes the rest of the reference man's T)",
+      source="Oefelein MG et al. Urology 2000;56:1021: median serum T 15 ng/dL (95% CI 12-17) in 35 men after "
+             "bilateral orchiectomy; Morote J et al. Clin Genitourin Cancer 2018;16:e491: median 14.0 ng/dL "
+             "(range 2-67) by LC-MS/MS in 126 men on LHRH agonists, of which the model's residual testicular output "
+             "under an agonist depot (LH at the gonadotroph_basal floor) is about 2 ng/dL; the lower end of the "
+             "orchiectomy CI is taken. About 2% of the reference man's T (the adrenal share of male T, < 5%)"),
     P(name="circadian_amplitude_young", value=0.172, unit="1", group="rhythm",
       description="relative amplitude of the circadian T rhythm at age <= 35 (T(t) ~ mean (1 + A cos(...)))",
       source="derived: 16:00 T 20-25% below 08:00 at age 30-40 (Brambilla 2009 JCEM, PMC2681273); 22% -> A = 0.172 for a cosine peaking 08:00"),
@@ -270,11 +279,12 @@ _ROWS: tuple[Parameter, ...] = (
       source="assumption (3 weeks): steroidogenic capacity of rat Leydig cells falls to 5% within 1 week of LH "
              "deprivation (Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988) and is restored by hCG within days (J Endocrinol "
              "1990;126:367); the slow part of recovery after long deprivation is leydig_mass"),
-    P(name="leydig_mass_regrowth_half_life", value=15.0 * 7 * 24.0, unit="h", group="testis",
+    P(name="leydig_mass_regrowth_half_life", value=3.0 * 7 * 24.0, unit="h", group="testis",
       description="half-time of Leydig-mass regrowth towards its target at the reference LH stimulation and the "
                   "reference age (faster in proportion to LH-equivalents, e.g. under hCG; slower with age)",
       source="fit: median 15 months to T >= 300 ng/dL after 6 months of GnRH agonist, ~50% and ~80% recovered at 1 "
-             "and 2 years (KATO2020_ADTREC); LH is back to normal within 3 months while T takes a median 24 months "
+             "and 2 years (KATO2020_ADTREC; refitted with leydig_number, which leaves part of the slow recovery to "
+             "the Leydig-cell number: model 57 weeks, 43% and 80%); LH is back to normal within 3 months while T takes a median 24 months "
              "after long agonist therapy (Kaku H et al. Prostate 2006;66:439), so the testis limits recovery; regrowth in "
              "proportion to LH stimulation: 11 days of pulsatile LH multiplied Leydig cells 20-30-fold in juvenile "
              "rhesus monkeys (Verhagen I et al. Andrology 2014;2:924)"),
@@ -289,6 +299,35 @@ _ROWS: tuple[Parameter, ...] = (
       source="Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988: without LH (T/E2 implants) the average rat Leydig cell "
              "lost 90% of its cytoplasmic volume by 16 weeks (3.3 half-lives), rapidly and progressively, while "
              "Leydig-cell number was kept"),
+    P(name="leydig_number_loss_half_life", value=18.0 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-cell number loss towards the Leydig-mass target when LH-receptor stimulation "
+                  "stays far below the reference (the cells shrink first, leydig_mass, then are lost)",
+      source="fit: median time to normal T among men who recovered after radiotherapy with 6, 18 or 36 months of "
+             "ADT 1.5, 3.1 and 5.1 years, 77%, 55% and 45% recovering (Nabid A et al. J Clin Oncol 2023;41(6 "
+             "suppl):300, PCS III/IV trials, 607 men); Leydig-cell number kept after 16 weeks without LH in rats "
+             "(Keeney 1988) bounds it from below; chosen together with leydig_mass_regrowth_half_life so that "
+             "KATO2020_ADTREC (6 months, age ~72) and CJU2021_ADTREC (15 months, age 64: median 19 months to T >= "
+             "240 ng/dL) both hold; 200 virtual men aged 70 (SD 6) after 6 / 18 / 36 months of leuprolide: 87% / 50% "
+             "/ 40% reach T >= 300 ng/dL within 8 years, after a median 1.0 / 3.4 / 4.0 years (without the "
+             "Leydig-cell number 98% / 98% / 98% after 1.1 / 1.1 / 1.0 years)"),
+    P(name="leydig_number_regrowth_half_life", value=20.0 * 7 * 24.0, unit="h", group="testis",
+      description="half-time of Leydig-cell number regrowth at the reference LH stimulation and the reference age "
+                  "(faster in proportion to LH-equivalents, like leydig_mass; slower with age, "
+                  "leydig_number_regrowth_age_halving)",
+      source="fit: CJU2021_ADTREC (15 months of ADT at age 64: median 19 months to T >= 240 ng/dL, model 82 weeks) "
+             "with KATO2020_ADTREC (6 months at ~72 years), together with leydig_number_loss_half_life and "
+             "leydig_number_regrowth_age_halving; about 9 weeks at age 24, so a man with congenital HH, whose "
+             "Leydig cells never matured (number at its floor), reaches adult T within 6 weeks of pulsatile GnRH "
+             "(5 ug every 90 min: LH ~6 IU/L, T ~700 ng/dL at 6 weeks) as of hCG (T > 264 ng/dL within 6 weeks, "
+             "CHH_META_JSM2024)"),
+    P(name="leydig_number_regrowth_age_halving", value=5.0, unit="year", group="testis",
+      description="years of age over which Leydig-cell number regrowth halves its speed (relative to ref_age)",
+      source="fit: with leydig_number_regrowth_half_life, regrowth 256-fold slower at 70 than at 30; "
+             "in the young the precursors differentiate within days (11 days of pulsatile LH multiplied Leydig "
+             "cells 20-30-fold in juvenile rhesus monkeys, Verhagen I et al. Andrology 2014;2:924; congenital HH "
+             "men reach adult T within weeks of hCG or GnRH), while after long ADT in men ~70 years old only about "
+             "half recover at all (Nabid 2023: 45% after 36 months); steeper than leydig_mass_regrowth_age_halving "
+             "(8.5 y), which alone would leave the congenital-HH man's T far below normal after 6 weeks of GnRH"),
     P(name="leydig_mass_k", value=0.1, unit="x reference stimulation", group="testis",
       description="LH-receptor stimulation (Hill term relative to the reference man's) at which the target Leydig "
                   "mass is halved; target x^2 (1 + k^2) / (k^2 + x^2)",
@@ -612,6 +651,12 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="degarelix_slow_half_life", value=53.0 * 24.0, unit="h", group="drug:degarelix", description="slow depot absorption half-life",
       source="Firmagon US label: median terminal t1/2 53 days after 240 mg at 40 mg/mL (flip-flop: the depot sets it); Tornoe 2007 "
              "Table 3: 73.7 d at 40 mg/mL and 53.3 d at 20 mg/mL in healthy men (73.7 d was the value)"),
+    P(name="degarelix_maintenance_slow_half_life", value=31.0 * 24.0, unit="h", group="drug:degarelix",
+      description="slow depot absorption half-life of the maintenance formulation (80 mg at 20 mg/mL; doses up to 80 mg)",
+      source="Firmagon Canadian product monograph via Lexicomp (drugs.com/ppa/degarelix): terminal half-life ~53 days "
+             "after the loading dose and ~31 days after the maintenance dose (flip-flop: the depot sets it); the more "
+             "dilute injection releases faster (Tornoe 2007 Table 3: 53.3 d at 20 mg/mL vs 73.7 d at 40 mg/mL in healthy "
+             "men, ratio 0.72; the labels' 31/53 = 0.58)"),
     P(name="degarelix_f", value=0.24, unit="1", group="drug:degarelix", description="bioavailability of the SC depot (40 mg/mL)",
       source="Tornoe 2007 Table 3"),
     P(name="degarelix_imax", value=0.942, unit="1", group="drug:degarelix",

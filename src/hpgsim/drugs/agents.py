@@ -156,10 +156,16 @@ def pk_model(drug: str, p: Mapping[str, float]) -> PKModel:
     if drug == "degarelix":
         vc, vp = p["degarelix_vc"], p["degarelix_vp"]
         ff, f = p["degarelix_fast_fraction"], p["degarelix_f"]
-        k = _chain(4, {(0, 2): LN2 / p["degarelix_fast_half_life"], (1, 2): LN2 / p["degarelix_slow_half_life"],
-                       (2, None): p["degarelix_cl"] / vc, (2, 3): p["degarelix_q"] / vc, (3, 2): p["degarelix_q"] / vp})
-        return PKModel(drug=drug, compartments=("depot_fast", "depot_slow", "central", "peripheral"), k=k,
-                       dose_split={"SC": (f * ff, f * (1 - ff), 0, 0)}, conc={"degarelix": (2, 1000.0 / vc)})
+        # the depot's slow release depends on the concentration injected: the 240 mg starting dose (2 x 120 mg
+        # at 40 mg/mL) releases more slowly than the 80 mg maintenance dose (80 mg at 20 mg/mL), so doses up to
+        # 80 mg go to their own slow depot
+        k = _chain(5, {(0, 3): LN2 / p["degarelix_fast_half_life"], (1, 3): LN2 / p["degarelix_slow_half_life"],
+                       (2, 3): LN2 / p["degarelix_maintenance_slow_half_life"],
+                       (3, None): p["degarelix_cl"] / vc, (3, 4): p["degarelix_q"] / vc, (4, 3): p["degarelix_q"] / vp})
+        return PKModel(drug=drug, compartments=("depot_fast", "depot_slow", "depot_slow_20", "central", "peripheral"),
+                       k=k, dose_split={"SC": (f * ff, f * (1 - ff), 0, 0, 0)},
+                       by_amount=((80.0, {"SC": (f * ff, 0, f * (1 - ff), 0, 0)}),),
+                       conc={"degarelix": (3, 1000.0 / vc)})
     if drug.startswith("testosterone_"):
         kind = drug.split("_", 1)[1]
         if kind == "gel":

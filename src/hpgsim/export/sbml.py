@@ -230,6 +230,26 @@ def _prepare(patient, regimen, days):
     return patient, reg, model, y0, until_h, days
 
 
+def _split_ids(m) -> dict[tuple[str, int, float], str]:
+    """The SBML parameter id of every nonzero dose share of PK model ``m``: ``(route, compartment, share) -> id``.
+
+    Formulations told apart by the dose (``by_amount``) may put different shares into the same compartment
+    (leuprolide: a plain SC injection vs a depot's burst): those get a numbered id each.
+    """
+    seen: dict[tuple[str, int], list[float]] = {}
+    for split_by_route in (m.dose_split, *(s for _, s in m.by_amount)):
+        for route, split in split_by_route.items():
+            for i, share in enumerate(split):
+                if share and float(share) not in seen.setdefault((route, i), []):
+                    seen[(route, i)].append(float(share))
+    out = {}
+    for (route, i), shares in seen.items():
+        for n, share in enumerate(shares):
+            suffix = "" if n == 0 else f"_{n + 1}"
+            out[(route, i, share)] = f"{m.drug}_split_{route}_{m.compartments[i]}{suffix}"
+    return out
+
+
 def _dose_events(model, reg, until_h):
     """``{time_h: [(pk_index, amount, drug, route, compartment_index, share)]}`` in regimen order.
 
@@ -343,12 +363,9 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
                     w.parameter(kid, k[i, j], units="per_hour")
                     terms.append(f"{kid} * {ids[j]}")
             pk_rates[ids[i]] = terms or ["0"]
-        for route, split in m.dose_split.items():
-            for i, share in enumerate(split):
-                if share:
-                    w.parameter(f"{m.drug}_split_{route}_{m.compartments[i]}", share,
-                                units="nmol_per_mg" if m.drug.startswith("testosterone_") else "dimensionless",
-                                name=f"{m.drug}: share of a {route} dose into {m.compartments[i]}")
+        for (route, i, share), split_id in _split_ids(m).items():
+            w.parameter(split_id, share, units="nmol_per_mg" if m.drug.startswith("testosterone_") else "dimensionless",
+                        name=f"{m.drug}: share of a {route} dose into {m.compartments[i]}")
     plasma: dict[str, list[str]] = {}
     for m in model.pk:
         for name, (i, f) in m.conc.items():
@@ -399,7 +416,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("stim", f"max({s['lh']}, 0) + exogenous_lh + lh_activity"),
         ("circ", "1 + circ_amp * cos(omega * (time - circ_phase))"),
         ("p_t", f"max(leydig_basal * leydig_scale * {s['leydig_resp']} * {s['leydig_trophic']}"
-                f" * (1 + max({s['leydig_mass']}, 0) * lmax * hill(stim, l50, lhill)) * circ, 0)"),
+                f" * max({s['leydig_mass']}, 0) * max({s['leydig_number']}, 0) * lmax * hill(stim, l50, lhill) * circ, 0)"),
         ("e2", "arom * (e2_periph_k * t_pos + e2_testis_k * p_t)"),
         ("e_sig", "(1 - er_occupancy) * (e2 / e2_ref + local_arom * arom * ft / ft_ref) / (1 + local_arom) + er_agonism"),
         ("e_fb", "e2_fb_norm * hill(e_sig, e2_fb_k, e2_fb_n)"),
@@ -443,6 +460,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
         ("mass_x2", "h_stim * h_stim / (h_ref * h_ref)"),
         ("mass_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_mass']}"),
+        ("number_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_number']}"),
         ("steroid_signal", "e_sig"),
     ]
     for rid, f in rules:
@@ -456,13 +474,14 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["lh_pool"]: "lh_synthesis - lh_release",
         s["lh"]: "lh_release - ke_lh * lh_pos",
         s["fsh"]: "fsh_synthesis - ke_fsh * fsh_pos",
-        s["t"]: "(p_t + t_input) / v_t - k_t * t_pos",
+        s["t"]: "(p_t + p_extra + t_input) / v_t - k_t * t_pos",
         s["shbg"]: "k_shbg * (min(max(shbg_goal, 2), 300) - shbg_pos)",
         s["inhibin_b"]: "k_ib * (ib_target - ib_pos)",
         s["leydig_resp"]: (f"k_lrec * (1 - {s['leydig_resp']})"
                            f" - k_ldes * hill(stim, ldes_k, ldes_n) * {s['leydig_resp']}"),
         s["leydig_trophic"]: f"k_z * (z_target - {s['leydig_trophic']})",
         s["leydig_mass"]: "k_mup * stim * inv_lh_ref * max(mass_gap, 0) + k_mdn * min(mass_gap, 0)",
+        s["leydig_number"]: "k_nup * stim * inv_lh_ref * max(number_gap, 0) + k_ndn * min(number_gap, 0)",
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
         s["sg_reserve"]: (f"sg_r * (1 - deficit) * max({s['sg_reserve']}, 0) * (1 - max({s['sg_reserve']}, 0))"
                           f" - sg_kw * deficit * (max({s['sg_reserve']}, 0) - sg_floor)"),
@@ -512,7 +531,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
             m = model.pk[[x.drug for x in model.pk].index(drug)]
             target = pk_ids[idx]
             unit = _UNIT_ID[lookup_drug(drug).dose_unit]
-            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {drug}_split_{route}_{m.compartments[ci]}")
+            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {_split_ids(m)[(route, ci, share)]}")
             label.append(f"{drug} {amount:g} {route}")
         assignments = {tgt: f"{tgt} + " + " + ".join(ts) for tgt, ts in terms.items()}
         w.event(f"dose_{k}", t_h, assignments, f"t = {t_h:g} h: " + ", ".join(dict.fromkeys(label)))

@@ -39,14 +39,18 @@ Layers (DESIGN section 3):
   faster, larger pulses) partly overcomes them; the receptors they occupy are also lost (Halmos 1996,
   Pinski 1996), so ``N`` falls within hours of an antagonist and returns over days after it,
   which keeps LH suppressed against that rise in GnRH (Klotz 2008 CS21: 97% castrate on degarelix).
-* testis - Leydig T production ``b (1 + Lmax H(LH + hCG-equivalent))`` (Tornoe 2007) scaled by
+* testis - Leydig T production ``b Lmax H(LH + hCG-equivalent)`` (Tornoe 2007; Tornoe's LH-independent ``b``,
+  the castrate level, is made outside the testis from adrenal precursors: ``t_extragonadal``, a constant
+  production, Oefelein 2000) scaled by
   Leydig capacity, age, desensitisation ``D`` (a steep function of LH-receptor stimulation that
   only supraphysiological hCG reaches), an LH-dependent trophic state ``Z`` (Leydig atrophy
   over weeks without LH) and the circadian rhythm, with the LH-stimulated part also scaled by the
   Leydig mass ``M``: lost over weeks when LH-receptor stimulation falls far below the reference
   (androgen deprivation, suppression by exogenous T), regrown over months to years in proportion to
   the stimulation and more slowly with age, so T recovers long after LH when a GnRH analogue is
-  stopped (Kaku 2006: LH normal within 3 months, T after a median 24 months); intratesticular T at
+  stopped (Kaku 2006: LH normal within 3 months, T after a median 24 months), and by the Leydig-cell
+  number, lost towards the same target over months of deprivation and regrown over years, so recovery
+  after 18 months of deprivation takes about twice as long as after 6 (Nabid 2023); intratesticular T at
   quasi-steady state, ``ITT = T + P_T / CL_testis`` (the testicular T pool turns over at least 20
   times a day, Oettel review, parameter book A2: far faster than any forcing of the averaged mode);
   inhibin B from Sertoli cells driven by FSH and germ cells; spermatogenesis as a delay chain
@@ -106,6 +110,7 @@ STATES: tuple[str, ...] = (
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
     "leydig_trophic",  # LH-dependent Leydig steroidogenic mass (1 = reference man)
     "leydig_mass",  # Leydig-cell mass behind LH-stimulated T (1 = reference man): lost without LH, regrown slowly
+    "leydig_number",  # Leydig-cell number (1 = reference man): lost over a year or more without LH, regrown over years
     "steroid_hyp",  # estrogen signal integrated by the hypothalamus (1 = reference man)
     "sg_reserve",  # spermatogonial reserve feeding the germ-cell chain (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
@@ -190,11 +195,18 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["omega"] = omega
     c["circ_amp"] = np.minimum(circadian_amplitude(age, p) * gain, 0.95)
     c["circ_phase"] = p["circadian_peak_hour"] - lag
-    t_mean_ref = p["ref_total_t_0800"] / NGDL_PER_NMOLL_T / (1.0 + amp_ref)  # nmol/L
+    # the circadian rhythm is the testis's: the extragonadal part of serum T is flat
+    t_extra = p["t_extragonadal"] / NGDL_PER_NMOLL_T
+    t_mean_ref = (p["ref_total_t_0800"] / NGDL_PER_NMOLL_T - t_extra) / (1.0 + amp_ref) + t_extra  # nmol/L
     c["t_ref"] = t_mean_ref
-    pt_ref = cl_t * t_mean_ref  # nmol/h
+    # extragonadal T (adrenal precursors converted peripherally): a constant production, not driven by LH;
+    # the testis makes the rest of the reference man's T
+    c["p_extra"] = cl_t * t_extra  # nmol/h
+    pt_ref = cl_t * t_mean_ref - c["p_extra"]  # testicular T production of the reference man, nmol/h
     h_ref = float(_hill_core(p["ref_lh"], p["leydig_l50"], p["leydig_hill"]))
-    c["leydig_basal"] = pt_ref / (1.0 + p["leydig_lmax"] * h_ref)
+    # Tornoe's T production b (1 + Lmax H(LH)): its LH-independent part b (T at LH 0, 1/(1 + Lmax H) of baseline,
+    # 10-20 ng/dL) is the castrate level, made outside the testis (t_extragonadal); the testis makes b Lmax H(LH)
+    c["leydig_basal"] = pt_ref / (p["leydig_lmax"] * h_ref)
     c["lmax"], c["l50"], c["lhill"] = p["leydig_lmax"], p["leydig_l50"], p["leydig_hill"]
     c["leydig_scale"] = np.asarray(p["leydig_capacity"]) * np.maximum(
         1.0 - p["leydig_age_decline"] * np.maximum(np.asarray(age, dtype=float) - 40.0, 0.0), 0.05)
@@ -204,6 +216,9 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_mup"] = ln2 / p["leydig_mass_regrowth_half_life"] * 2.0 ** (
         -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_mass_regrowth_age_halving"])
     c["k_mdn"] = ln2 / p["leydig_mass_loss_half_life"]
+    c["k_nup"] = ln2 / p["leydig_number_regrowth_half_life"] * 2.0 ** (
+        -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_number_regrowth_age_halving"])
+    c["k_ndn"] = ln2 / p["leydig_number_loss_half_life"]
     c["m_k2"] = p["leydig_mass_k"] ** 2
     c["inv_lh_ref"] = 1.0 / p["ref_lh"]
     c["k_ldes"] = p["leydig_desens_rate"]
@@ -336,8 +351,8 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
 # only arithmetic and ufuncs that both accept.
 
 KEYS: tuple[str, ...] = (
-    "k_t", "v_t", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
-    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
+    "k_t", "v_t", "p_extra", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "k_nup", "k_ndn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
     "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "e2_fb_n", "e2_fb_norm", "gen_k", "gen_n", "gen_norm",
@@ -402,7 +417,8 @@ def _signals_core(time_h, y, k, e):
     circ = 1.0 + k[K.circ_amp] * np.cos(k[K.omega] * (time_h - k[K.circ_phase]))
     h_stim = _hill_kn(stim, k[K.l50_n], k[K.lhill])
     p_t = np.maximum(k[K.leydig_basal] * k[K.leydig_scale] * y[S.leydig_resp] * y[S.leydig_trophic]
-                     * (1.0 + np.maximum(y[S.leydig_mass], 0.0) * k[K.lmax] * h_stim) * circ, 0.0)
+                     * np.maximum(y[S.leydig_mass], 0.0) * np.maximum(y[S.leydig_number], 0.0) * k[K.lmax] * h_stim
+                     * circ, 0.0)
     e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
     e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
              / (1.0 + k[K.local_arom]) + e[E.er_agonism])
@@ -514,7 +530,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.lh] = k[K.ke_lh]
     dy[S.fsh] = syn_fsh - k[K.ke_fsh] * fsh_endo
     lam[S.fsh] = k[K.ke_fsh]
-    dy[S.t] = (p_t + e[E.t_input]) / k[K.v_t] - k[K.k_t] * t
+    dy[S.t] = (p_t + k[K.p_extra] + e[E.t_input]) / k[K.v_t] - k[K.k_t] * t
     lam[S.t] = k[K.k_t]
     shbg_target = k[K.shbg_target] * (np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp])
     dy[S.shbg] = k[K.k_shbg] * (np.minimum(np.maximum(shbg_target, 2.0), 300.0) - shbg)
@@ -536,6 +552,12 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     dy[S.leydig_mass] = (k[K.k_mup] * stim * k[K.inv_lh_ref] * np.maximum(m_gap, 0.0)
                          + k[K.k_mdn] * np.minimum(m_gap, 0.0))
     lam[S.leydig_mass] = 0.0
+    # Leydig-cell number: towards the same target, but lost only over a year or more of deprivation (the cells
+    # first shrink, leydig_mass) and regrown over years: recovery after a long course is slower than after a short
+    n_gap = m_gap + y[S.leydig_mass] - y[S.leydig_number]
+    dy[S.leydig_number] = (k[K.k_nup] * stim * k[K.inv_lh_ref] * np.maximum(n_gap, 0.0)
+                           + k[K.k_ndn] * np.minimum(n_gap, 0.0))
+    lam[S.leydig_number] = 0.0
     # the generator integrates the estrogen signal (plasma E2 and local aromatisation of T): an
     # aromatase inhibitor or a SERM lowers it even while T doubles, supraphysiological T raises it
     dy[S.steroid_hyp] = k[K.k_hyp] * (e_sig - s_hyp)
@@ -638,6 +660,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["steroid_hyp"]] = 1.0
     y[IDX["leydig_trophic"]] = 1.0
     y[IDX["leydig_mass"]] = 1.0
+    y[IDX["leydig_number"]] = 1.0
     y[IDX["sg_reserve"]] = 1.0
     germ = np.asarray(cc["germ_ref"])
     y[I_GERM0:I_GERM0 + N_GERM] = germ if n is None else germ[:, None]
