@@ -507,9 +507,14 @@ _ROWS: tuple[Parameter, ...] = (
       source="~2 days after a single dose in healthy men (Sioufi 1997, Biopharm Drug Dispos 18:489, PMID 9267682; " + PB + " B1) x 1.42: "
              "t1/2 +42% and AUC +28% at steady state vs single dose (Pfister 2001, Biopharm Drug Dispos 22:191, PMID 11745921); "
              "was 48 h (single-dose value), which under-predicted steady-state accumulation (3.4 vs 4.4, tests/test_pk.py)"),
-    P(name="letrozole_ic50", value=0.43, unit="ng/mL", group="drug:letrozole",
+    P(name="letrozole_ic50", value=0.08, unit="ng/mL", group="drug:letrozole",
       description="plasma concentration at half-maximal aromatase inhibition",
-      source="derived: >99.1% whole-body inhibition at the 2.5 mg/day average concentration 47 ng/mL (Geisler 2002 JCO)"),
+      source="derived: 0.25 mg Mon/Wed/Fri (average concentration 47 x 0.75 / 7 / 2.5 = 2.0 ng/mL) lowered serum E2 "
+             "as much as 2.5 mg daily (47 ng/mL; Geisler 2002 JCO), 75-78% in every arm (double-blind randomised trial "
+             "of alternative letrozole dosing regimens, Cancer Prev Res 2016;9(2):142): 2.0 / (2.0 + IC50) >= 0.96 x "
+             "47 / (47 + IC50) gives IC50 <= 0.08 ng/mL; doses from 0.1 mg/day suppressed estrogens > 90% (Lipton A "
+             "et al. Cancer 1995;75:2132); was 0.43 (the bound from >99.1% whole-body inhibition at 47 ng/mL, Geisler "
+             "2002), which let inhibition wane between weekly doses"),
     P(name="letrozole_imax", value=0.85, unit="1", group="drug:letrozole",
       description="maximal aromatase inhibition reached in men",
       source="fit: letrozole suppresses E2 more than anastrozole (Dixon 2008: residual E2 5.9 vs 10.1%); men E2 -46% (T'Sjoen 2005), -50% (Loves 2013)"),
