@@ -385,15 +385,6 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="shbg_androgen_effect", value=0.34, unit="1", group="binding",
       description="fractional fall of SHBG production at twice the reference serum T (hepatic androgen action; log-linear)",
       source="Plymate 1983: TE 200 mg every 2 weeks lowered SHBG by 34% (docs/research/physiology_sources.md item 1); serum T about doubled on that regimen"),
-    P(name="shbg_androgen_max_rise", value=1.75, unit="1", group="binding",
-      description="largest factor by which androgen deficiency raises SHBG production above the man's own level at the "
-                  "reference T (the androgen law's rise is bounded; its fall under high T is not)",
-      source="fit: the free fraction of T barely moves under a GnRH-agonist depot (1.8% at baseline, 1.6% at week 48: "
-             "372 -> 13 ng/dL total, 6.75 -> 0.21 ng/dL free; LEUP_OBESITY_CCR2007), where the unbounded law (SHBG ~ "
-             "T^-0.6) drove SHBG to its 300 nmol/L clamp and free T to 0.44 pg/mL (published 2.1); 1.75 is the largest rise "
-             "that keeps that free T within 25% (model 1.67 pg/mL; 1.0 gives 1.95). Bracketed by Plymate 1983 (JCEM, PMID "
-             "6683724; docs/research/physiology_sources.md item 1): SHBG unchanged when hCG raised free T 20-fold in hypogonadotropic men (no "
-             "rise in deficiency), and Klinefelter men 16.4 vs normal 6.5 ng DHT bound/mL (x2.5, with their high E2)"),
     # ------------------------------------------------------------------ Sertoli / inhibin B / spermatogenesis
     P(name="sertoli_capacity", value=1.0, unit="1", group="spermatogenesis", patient=True, lower=0.0, upper=3.0, cv=0.6,
       description="Sertoli/spermatogenic capacity relative to the reference man (0 = Sertoli-cell-only): the Sertoli-cell "

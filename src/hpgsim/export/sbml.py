@@ -455,7 +455,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
                       " * ((1 - ib_germ) + ib_germ * min(max(germ_frac, 0), 2))"),
         ("deficit", "min(max(1 - support / max(sertoli, 1e-9), 0), 1)"),
         ("germ_loss", "k_a0 + k_aw * deficit"),
-        ("shbg_goal", "shbg_target * min((max(t_pos, 1e-3) / t_ref)^(-shbg_androgen_exp), shbg_rise_max)"),
+        ("shbg_goal", "shbg_target * (max(t_pos, 1e-3) / t_ref)^(-shbg_androgen_exp)"),
         ("h_stim", "hill(stim, l50, lhill)"),
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
         ("mass_x2", "h_stim * h_stim / (h_ref * h_ref)"),

@@ -68,8 +68,7 @@ Layers (DESIGN section 3):
   no sperm after two years to normal counts.
 * aromatase - peripheral conversion of T scaled by fat mass (Deurenberg 1991 body-fat equation),
   testicular E2 secretion; both reduced by aromatase-inhibitor occupancy.
-* binding - SHBG (age, BMI, androgen effect: lowered by high T, raised by androgen deficiency at most
-  ``shbg_androgen_max_rise``-fold) and Vermeulen free / bioavailable T.
+* binding - SHBG (age, BMI, androgen effect) and Vermeulen free / bioavailable T.
 """
 
 from __future__ import annotations
@@ -240,7 +239,6 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
         1.0 - p["shbg_bmi_slope"] * (np.asarray(bmi, dtype=float) - p["ref_bmi"]), 0.2)
     c["shbg_target"] = p["ref_shbg"] * np.asarray(p["shbg_production"]) * np.maximum(shbg_cov, 0.2)
     c["shbg_androgen_exp"] = -math.log2(1.0 - p["shbg_androgen_effect"])
-    c["shbg_rise_max"] = p["shbg_androgen_max_rise"]
     # --- aromatase and E2 (nmol/L, algebraic)
     fm_ref = float(fat_mass_kg(p["ref_bmi"], p["ref_age"], p["ref_height"]))
     fm = fat_mass_kg(bmi, age, p["ref_height"])
@@ -351,7 +349,7 @@ KEYS: tuple[str, ...] = (
     "k_t", "v_t", "p_extra", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
     "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "k_nup", "k_ndn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
     "cl_testis", "itt_ref",
-    "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "shbg_rise_max", "e2_ref", "e2_periph_k",
+    "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "e2_fb_n", "e2_fb_norm", "gen_k", "gen_n", "gen_norm",
     "k_hyp", "cort", "k_g", "z_e",
     "m", "k_f", "k_rrec", "k_rdes", "k_n", "n_loss", "m_ref", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh",
@@ -529,9 +527,7 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     lam[S.fsh] = k[K.ke_fsh]
     dy[S.t] = (p_t + k[K.p_extra] + e[E.t_input]) / k[K.v_t] - k[K.k_t] * t
     lam[S.t] = k[K.k_t]
-    # androgens lower hepatic SHBG output (log-linear in T); androgen deficiency raises it only up to shbg_rise_max
-    shbg_target = k[K.shbg_target] * np.minimum((np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp]),
-                                                k[K.shbg_rise_max])
+    shbg_target = k[K.shbg_target] * (np.maximum(t, 1e-3) / k[K.t_ref]) ** (-k[K.shbg_androgen_exp])
     dy[S.shbg] = k[K.k_shbg] * (np.minimum(np.maximum(shbg_target, 2.0), 300.0) - shbg)
     lam[S.shbg] = 0.0
     dy[S.inhibin_b] = k[K.k_ib] * (ib_target - ib)
