@@ -176,6 +176,16 @@ def test_testosterone_recovers_more_slowly_after_a_longer_course_of_agonist():
     assert 20 < short < 90 and long_ > 1.8 * short
 
 
+def test_degarelix_maintenance_washes_out_within_months_of_the_last_dose():
+    # Crawford 2015 (intermittent degarelix, 7 months): median 16 weeks off therapy to T > 50 ng/dL, 85% recovered;
+    # the 80 mg maintenance depot's ~31-day half-life (Canadian monograph), not the 53 days of the 240 mg start
+    f = _series(Patient(age=70.0, bmi=27.0), ["degarelix 240 mg SC once",
+                                              "degarelix 80 mg SC monthly starting day 28 for 6 doses"], days=196 + 40 * 7)
+    t = f.total_testosterone.values[196:]
+    weeks = np.argmax(t >= 50.0) / 7.0
+    assert (t >= 50.0).any() and 10 < weeks < 26
+
+
 def test_leydig_mass_regrows_faster_in_a_young_man_and_under_hcg():
     reg = "testosterone enanthate 200 mg IM weekly for 26 doses"
     young = _series(Patient(age=30.0), reg, days=52 * 7)

@@ -149,12 +149,18 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gnrh_signal_tau", value=3.0, unit="h", group="pituitary",
       description="time over which gonadotrophs integrate GnRH receptor signalling for synthesis and receptor regulation",
       source="fit: keeps the pulsatile and averaged modes within 10% (daily means) and gives the leuprolide flare peak at day 2-3 (Klotz 2008 CS21: T +65% at day 3)"),
-    P(name="gnrhr_recovery_half_life", value=48.0, unit="h", group="pituitary",
+    P(name="gnrhr_recovery_half_life", value=96.0, unit="h", group="pituitary",
       description="recovery half-time of gonadotroph responsiveness after desensitisation",
-      source="fit: LH suppression under a leuprolide depot and T castration within 2-4 weeks (Lupron Depot label; KLOTZ2008_CS21_LEUP)"),
-    P(name="gnrhr_desensitisation_rate", value=0.03, unit="1/h", group="pituitary",
+      source="fit: LH suppression under a leuprolide depot and T castration within 2-4 weeks (Lupron Depot label; KLOTZ2008_CS21_LEUP); "
+             "set with gnrhr_desensitisation_rate (48 h and 0.03/h before): their ratio fixes how deeply a depot's "
+             "waning tail keeps LH down (KATO2020_ADTREC, SPITZ2012_LEUP6M), the rate alone how long the flare lasts"),
+    P(name="gnrhr_desensitisation_rate", value=0.015, unit="1/h", group="pituitary",
       description="maximal rate of GnRH receptor desensitisation under sustained occupancy (sustained occupancy also holds off recovery)",
-      source="fit: flare on day 1-3 then castrate T (< 50 ng/dL) within 2-4 weeks of leuprolide 7.5 mg (Lupron Depot label); 96% castrate d28-d364 (KLOTZ2008_CS21_LEUP)"),
+      source="fit: T +65% at day 3 of leuprolide 7.5 mg (median, KLOTZ2008_CS21_LEUP; model +69%) and the flare lasting "
+             "about 5-12 days (Lupron Depot label), then castrate T (< 50 ng/dL) within 2-4 weeks (label; model day ~17) "
+             "and 96% castrate d28-d364 (KLOTZ2008_CS21_LEUP); a GnRH agonist given daily to normal men raises LH and FSH "
+             "to a peak at days 2-3 and T at days 3-4 (J Clin Endocrinol Metab 1984;58:1084, D-Nal(2)6-GnRH); 0.03/h "
+             "(R halved within a day) gave LH x2 for about a day and T +37% at day 3"),
     P(name="gnrhr_desensitisation_threshold", value=0.35, unit="1 (occupancy)", group="pituitary",
       description="sustained (integrated) receptor occupancy at half-maximal desensitisation; endogenous pulses stay well below it",
       source="fit: continuous but not pulsatile GnRH desensitises (textbook, " + PB + " A1); pulsatile gonadorelin restores LH (GNRH_PUMP_IHH11)"),

@@ -49,7 +49,8 @@ Layers (DESIGN section 3):
   (androgen deprivation, suppression by exogenous T), regrown over months to years in proportion to
   the stimulation and more slowly with age, so T recovers long after LH when a GnRH analogue is
   stopped (Kaku 2006: LH normal within 3 months, T after a median 24 months), and by the Leydig-cell
-  number, lost towards the same target over months of deprivation and regrown over years, so recovery
+  number, lost towards the same target over months of deprivation and regrown within weeks in the young
+  (congenital HH on GnRH or hCG) but over years at 70 (a steeper age dependence than the mass), so recovery
   after 18 months of deprivation takes about twice as long as after 6 (Nabid 2023); intratesticular T at
   quasi-steady state, ``ITT = T + P_T / CL_testis`` (the testicular T pool turns over at least 20
   times a day, Oettel review, parameter book A2: far faster than any forcing of the averaged mode);
