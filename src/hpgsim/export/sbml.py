@@ -459,8 +459,9 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         ("h_stim", "hill(stim, l50, lhill)"),
         ("z_target", "h_stim * (h_ref + z_k) / (h_ref * (h_stim + z_k))"),
         ("mass_x2", "h_stim * h_stim / (h_ref * h_ref)"),
-        ("mass_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_mass']}"),
-        ("number_gap", f"mass_x2 * (1 + m_k2) / (m_k2 + mass_x2) - {s['leydig_number']}"),
+        ("mass_target", "mass_x2 * (1 + m_k2) / (m_k2 + mass_x2)"),
+        ("mass_gap", f"mass_target - {s['leydig_mass']}"),
+        ("number_gap", f"mass_target - {s['leydig_number']}"),
         ("steroid_signal", "e_sig"),
     ]
     for rid, f in rules:
@@ -524,14 +525,14 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
                  annotation=_unit_annotation("observable", units[oid]))
 
     # ---- doses
+    split_ids = {m.drug: _split_ids(m) for m in model.pk}
     for k, (t_h, js) in enumerate(sorted(_dose_events(model, reg, until_h).items())):
         terms: dict[str, list[str]] = {}
         label = []
         for idx, amount, drug, route, ci, share in js:
-            m = model.pk[[x.drug for x in model.pk].index(drug)]
             target = pk_ids[idx]
             unit = _UNIT_ID[lookup_drug(drug).dose_unit]
-            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {_split_ids(m)[(route, ci, share)]}")
+            terms.setdefault(target, []).append(f"{_num(amount)} {unit} * {split_ids[drug][(route, ci, share)]}")
             label.append(f"{drug} {amount:g} {route}")
         assignments = {tgt: f"{tgt} + " + " + ".join(ts) for tgt, ts in terms.items()}
         w.event(f"dose_{k}", t_h, assignments, f"t = {t_h:g} h: " + ", ".join(dict.fromkeys(label)))

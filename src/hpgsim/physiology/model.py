@@ -111,7 +111,7 @@ STATES: tuple[str, ...] = (
     "leydig_resp",  # Leydig responsiveness (1 = not desensitised)
     "leydig_trophic",  # LH-dependent Leydig steroidogenic mass (1 = reference man)
     "leydig_mass",  # Leydig-cell mass behind LH-stimulated T (1 = reference man): lost without LH, regrown slowly
-    "leydig_number",  # Leydig-cell number (1 = reference man): lost over a year or more without LH, regrown over years
+    "leydig_number",  # Leydig-cell number (1 = reference man): lost over months without LH, regrown in weeks when young, over years at 70
     "steroid_hyp",  # estrogen signal integrated by the hypothalamus (1 = reference man)
     "sg_reserve",  # spermatogonial reserve feeding the germ-cell chain (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
@@ -553,8 +553,8 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     dy[S.leydig_mass] = (k[K.k_mup] * stim * k[K.inv_lh_ref] * np.maximum(m_gap, 0.0)
                          + k[K.k_mdn] * np.minimum(m_gap, 0.0))
     lam[S.leydig_mass] = 0.0
-    # Leydig-cell number: towards the same target, but lost only over a year or more of deprivation (the cells
-    # first shrink, leydig_mass) and regrown over years: recovery after a long course is slower than after a short
+    # Leydig-cell number: towards the same target, but lost over months of deprivation (the cells first shrink,
+    # leydig_mass) and regrown more slowly the older the man: recovery after a long course is slower than after a short
     n_gap = m_gap + y[S.leydig_mass] - y[S.leydig_number]
     dy[S.leydig_number] = (k[K.k_nup] * stim * k[K.inv_lh_ref] * np.maximum(n_gap, 0.0)
                            + k[K.k_ndn] * np.minimum(n_gap, 0.0))
