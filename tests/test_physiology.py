@@ -111,7 +111,6 @@ def test_reference_man_has_full_gnrh_receptor_number_and_leydig_mass():
 
 def _rhs_at_reference(**effects):
     from hpgsim.physiology import model as phys
-
     c = phys.derive(parameters.values(), age=30.0, bmi=23.5)
     y = phys.steady_state_guess(c)
     return phys, y, phys.rhs(0.0, y, c, phys.Effects(effects))
@@ -248,3 +247,25 @@ def test_parameter_documentation_is_generated_from_the_table():
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
     assert doc.read_text() == parameters.to_markdown(), "regenerate docs/parameters.md from parameters.to_markdown()"
+
+
+def test_transdermal_testosterone_does_not_shrink_the_leydig_cells_of_a_hypogonadal_man():
+    from hpgsim.physiology import model as phys
+    """Gel's partial LH suppression (LH ~0.8 IU/L) keeps most of the Leydig mass: T is back near its pretreatment
+    level within weeks of stopping (AndroGel 1% label: within about 5 days), while castrate LH keeps ~10% (Keeney 1988)."""
+    c = phys.derive(parameters.values(), age=40.0, bmi=25.0)
+    p = parameters.values()
+
+    def target(lh):
+        h = lh ** p["leydig_hill"] / (p["leydig_l50"] ** p["leydig_hill"] + lh ** p["leydig_hill"])
+        x4 = (h / float(c["h_ref"])) ** 4
+        return x4 * (1.0 + float(c["m_k4"])) / (float(c["m_k4"]) + x4)
+
+    assert target(0.8) > 0.7  # gel-suppressed LH in secondary hypogonadism
+    assert target(0.5) < 0.15  # castrate LH
+    assert target(2.0) > 0.95  # untreated secondary hypogonadism
+    man = "secondary_hypogonadism"
+    f = simulate(man, ["testosterone gel 50 mg transdermal daily for 25 weeks"], days=7 * 29).to_frame()
+    before = float(f.total_testosterone.iloc[(f.day - 0.33).abs().argmin()])
+    after = float(f.total_testosterone.iloc[(f.day - (175 + 28)).abs().argmin()])  # 4 weeks after the last dose
+    assert after > 0.6 * before

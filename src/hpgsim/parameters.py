@@ -334,11 +334,16 @@ _ROWS: tuple[Parameter, ...] = (
              "men reach adult T within weeks of hCG or GnRH), while after long ADT in men ~70 years old only about "
              "half recover at all (Nabid 2023: 45% after 36 months); steeper than leydig_mass_regrowth_age_halving "
              "(8.5 y), which alone would leave the congenital-HH man's T far below normal after 6 weeks of GnRH"),
-    P(name="leydig_mass_k", value=0.1, unit="x reference stimulation", group="testis",
+    P(name="leydig_mass_k", value=0.05, unit="x reference stimulation", group="testis",
       description="LH-receptor stimulation (Hill term relative to the reference man's) at which the target Leydig "
-                  "mass is halved; target x^2 (1 + k^2) / (k^2 + x^2)",
+                  "mass is halved; target x^4 (1 + k^4) / (k^4 + x^4)",
       source="Keeney 1988: Leydig cells keep ~10% of their cytoplasmic volume without LH, the target at castrate LH "
-             "(~0.5 IU/L, x ~0.03); men with secondary hypogonadism (LH ~2 IU/L, x ~0.35) keep > 90% of their mass"),
+             "(~0.5 IU/L, x ~0.03: target 0.08); men with secondary hypogonadism (LH ~2 IU/L, x ~0.35) keep their mass; "
+             "fourth power and k 0.05 (was x^2, k 0.1) so that the partial LH suppression of transdermal T (LH ~0.8 "
+             "IU/L in secondary hypogonadism, x ~0.07: target 0.80, was 0.33) does not shrink the Leydig cells: serum T "
+             "returns to pretreatment levels within about 5 days after stopping a testosterone gel (AndroGel 1% "
+             "prescribing information, clinical pharmacology): after 25 weeks of gel 50 mg/day the secondary-hypogonadism man's T is 103-141 "
+             "ng/dL 1-2 weeks after stopping (267 before; 49-80 with x^2, k 0.1); the rest of the dip is leydig_trophic"),
     P(name="leydig_age_decline", value=0.0045, unit="1/year", group="testis",
       description="fractional decline of Leydig capacity per year after age 40",
       source="fit: total T stable with age while free T falls and LH rises (Yeap 2012 HIMS; Kelsey 2014 PLoS One 15.4 -> 13.0 nmol/L 19 -> 40 y); compensated in part by rising LH"),

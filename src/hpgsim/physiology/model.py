@@ -220,7 +220,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["k_nup"] = ln2 / p["leydig_number_regrowth_half_life"] * 2.0 ** (
         -(np.asarray(age, dtype=float) - p["ref_age"]) / p["leydig_number_regrowth_age_halving"])
     c["k_ndn"] = ln2 / p["leydig_number_loss_half_life"]
-    c["m_k2"] = p["leydig_mass_k"] ** 2
+    c["m_k4"] = p["leydig_mass_k"] ** 4
     c["inv_lh_ref"] = 1.0 / p["ref_lh"]
     c["k_ldes"] = p["leydig_desens_rate"]
     c["ldes_k"], c["ldes_n"] = p["leydig_desens_k"], p["leydig_desens_hill"]
@@ -353,7 +353,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
 
 KEYS: tuple[str, ...] = (
     "k_t", "v_t", "p_extra", "omega", "circ_amp", "circ_phase", "t_ref", "leydig_basal", "lmax", "l50", "lhill",
-    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "k_nup", "k_ndn", "m_k2", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
+    "leydig_scale", "h_ref", "z_k", "k_z", "k_mup", "k_mdn", "k_nup", "k_ndn", "m_k4", "inv_lh_ref", "k_ldes", "ldes_n", "k_lrec",
     "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "e2_fb_n", "e2_fb_norm", "gen_k", "gen_n", "gen_norm",
@@ -548,8 +548,10 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     # x = h / h_ref drops far below the reference; above its target the mass is lost at a fixed rate,
     # below it it regrows at a rate proportional to the stimulation in LH-equivalents (hCG regrows it
     # faster than normal LH) that halves with every leydig_mass_regrowth_age_halving years of age
+    # x^4: partial LH suppression (x ~0.07, transdermal T) keeps most of the mass, castrate LH (x ~0.03) does not
     x2 = h_stim * h_stim / (k[K.h_ref] * k[K.h_ref])
-    m_gap = x2 * (1.0 + k[K.m_k2]) / (k[K.m_k2] + x2) - y[S.leydig_mass]
+    x4 = x2 * x2
+    m_gap = x4 * (1.0 + k[K.m_k4]) / (k[K.m_k4] + x4) - y[S.leydig_mass]
     dy[S.leydig_mass] = (k[K.k_mup] * stim * k[K.inv_lh_ref] * np.maximum(m_gap, 0.0)
                          + k[K.k_mdn] * np.minimum(m_gap, 0.0))
     lam[S.leydig_mass] = 0.0
