@@ -72,6 +72,8 @@ def simulate(
 
         plot_trajectories({phenotype: frame}, plot, title=f"{phenotype}: {reg or 'no treatment'} ({mode})")
     _summary(frame, f"{phenotype}, {reg or 'no treatment'}, {days:g} days ({mode})")
+    if res.dose_history is not None:
+        _dose_table(res.dose_history)
 
 
 @app.command()
@@ -183,6 +185,20 @@ def _summary(frame, title: str) -> None:
     c = Console()
     c.print(t)
     c.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _dose_table(history) -> None:
+    """The titrated doses: the lab at each check and the dose from then on."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="titration: dose from each check on")
+    for col in ("week", "drug", "lab at check", "dose"):
+        t.add_column(col)
+    for _, row in history.iterrows():
+        lab = "start" if row["value"] != row["value"] else f"{row['observable']} {row['value']:.3g}"
+        t.add_row(f"{row['day'] / 7:g}", row["drug"], lab, row["dose"])
+    Console().print(t)
 
 
 @app.command()

@@ -37,6 +37,24 @@ Steps
     route, which it inherits, and may not set its own start.
 Regimens
     Several agents are a list of prescriptions, or one string joined by ``;`` or ``+``.
+Titration to a lab target
+    A one-step prescription may end in ``, titrate to OBSERVABLE TARGET UNIT every N days|weeks
+    LADDER``::
+
+        clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 ng/dL every 6 weeks up to 50 mg
+        anastrozole 1 mg PO twice weekly, titrate to estradiol 20-40 pg/mL every 4 weeks down to 0.5 mg up to 2 mg in steps of 0.5 mg
+        letrozole 2.5 mg PO weekly, titrate to total_testosterone at least 20 nmol/L monthly doses 2.5 mg weekly, 2.5 mg twice weekly, 2.5 mg daily
+
+    OBSERVABLE is a lab of :data:`TITRATION_OBSERVABLES` (or T, free T, E2); TARGET is
+    ``LOW-HIGH``, ``at least LOW`` or ``at most HIGH`` in any unit the patient file accepts for
+    that lab. The checks fall at 08:00 (before the morning dose) every interval from the start:
+    below the target a man moves one rung up the ladder, above it one rung down, within it he
+    stays, and he never leaves the ladder. The ladder is ``up to DOSE [frequency]`` and/or
+    ``down to DOSE [frequency]`` (the start and those limits), with ``in steps of DOSE`` the
+    rungs between them at the starting frequency, or ``doses DOSE frequency, ...`` listing every
+    rung, lowest amount a week first. Every rung keeps the prescription's calendar. A titrated
+    prescription's doses depend on each man's labs: :meth:`Regimen.events` refuses it (unless
+    ``at_start_dose``), and so do the NONMEM table and the SBML export.
 
 Canonical text is what ``str`` gives: the catalog's display name, ``0.5 mg`` (not ``.5 mg``),
 ``1 mg`` (not ``1.0 mg``), ``2000 IU`` (not ``2,000 IU``), the route always, a duration in
@@ -76,6 +94,9 @@ __all__ = [
     "Step",
     "Prescription",
     "Regimen",
+    "DoseLevel",
+    "Titration",
+    "TITRATION_OBSERVABLES",
     "parse_regimen",
 ]
 
@@ -405,6 +426,294 @@ def _route_name(word: str) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# titration to a lab target
+# --------------------------------------------------------------------------------------------
+
+TITRATION_OBSERVABLES = (
+    "total_testosterone", "free_testosterone", "bioavailable_testosterone", "estradiol", "lh", "fsh", "shbg",
+    "inhibin_b",
+)
+"""Lab values a dose can be titrated to (canonical observable names; units as for the patient file)."""
+
+_OBSERVABLE_ALIASES = {
+    "t": "total_testosterone", "tt": "total_testosterone", "total_t": "total_testosterone",
+    "testosterone": "total_testosterone", "serum_testosterone": "total_testosterone",
+    "free_t": "free_testosterone", "ft": "free_testosterone", "e2": "estradiol", "oestradiol": "estradiol",
+}
+_NUM = r"\d+(?:\.\d+)?|\.\d+"
+_TARGET_RE = re.compile(
+    rf"(?P<obs>[a-z][a-z0-9_ \-]*?)\s+(?:(?P<lo>{_NUM})\s*-\s*(?P<hi>{_NUM})|at least\s+(?P<min>{_NUM})"
+    rf"|at most\s+(?P<max>{_NUM}))\s*(?P<unit>[^\s,]+)\s+(?P<rest>.*)",
+    re.I,
+)
+_INTERVAL_RE = re.compile(r"(?P<interval>every\s+(?:other\s+|\d+(?:\.\d+)?\s+)?(?:days?|weeks?|months?)|daily|weekly|monthly)"
+                          r"(?:\s+(?P<rest>.*))?", re.I)
+_LADDER_CLAUSE_RE = re.compile(r"(up to|down to|in steps of)\s+", re.I)
+_TITRATE_RE = re.compile(r",?\s*\btitrat(?:e|ed|ing)\b", re.I)
+_TITRATION_FORM = ("titrate to OBSERVABLE LOW-HIGH UNIT (or 'at least LOW UNIT', 'at most HIGH UNIT') every N days|weeks, "
+                   "then 'up to DOSE [frequency]' and/or 'down to DOSE [frequency]' [in steps of DOSE], or "
+                   "'doses DOSE frequency, DOSE frequency, ...'")
+
+
+def _weekly_doses(frequency: Frequency) -> float:
+    """Doses a week of a repeating frequency (to order the levels of a ladder)."""
+    if frequency.kind == "every":
+        return _WEEK_H / frequency.interval_h
+    if frequency.kind == "twice daily":
+        return 14.0
+    if frequency.kind == "weekdays":
+        return float(len(frequency.weekdays))
+    return 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoseLevel:
+    """One rung of a titration ladder: an amount (the drug's dose unit) and how often."""
+
+    amount: float
+    frequency: Frequency
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.amount, Real) and math.isfinite(self.amount) and self.amount > 0):
+            raise InputError("ladder", f"{self.amount} is not a dose; allowed: a number > 0")
+        object.__setattr__(self, "amount", float(self.amount))
+        if not isinstance(self.frequency, Frequency) or self.frequency.kind == "once":
+            raise InputError("ladder", f"'{self.frequency}' is not a repeating frequency; allowed: daily, weekly, ...")
+
+    @property
+    def weekly(self) -> float:
+        """Amount a week: orders the rungs of a ladder."""
+        return self.amount * _weekly_doses(self.frequency)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Titration:
+    """Adjust one prescription to a lab target: at every check, a man's morning value of
+    ``observable`` below ``low`` moves him one rung up ``levels``, above ``high`` one rung down,
+    within the range he stays (and he never leaves the ladder).
+
+    ``low``/``high`` are in ``unit`` (``high`` may be infinite: 'at least'; ``low`` 0: 'at most');
+    checks fall at 08:00 (before the morning dose), every ``every_days`` days from the start of the
+    prescription; ``levels`` are ordered by weekly amount, lowest first.
+
+    >>> t = Prescription.parse("Clomid 25 mg every other day, titrate to T 500-600 ng/dL every 6 weeks "
+    ...                        "up to 50 mg").titration
+    >>> t.observable, t.target_canonical(), [lv.amount for lv in t.levels]
+    ('total_testosterone', (500.0, 600.0), [25.0, 50.0])
+    """
+
+    observable: str
+    low: float
+    high: float
+    unit: str
+    every_days: int
+    levels: tuple[DoseLevel, ...]
+
+    def __post_init__(self) -> None:
+        name = _observable_name(self.observable)
+        object.__setattr__(self, "observable", name)
+        low, high = float(self.low), float(self.high)
+        if not (math.isfinite(low) and low >= 0 and not math.isnan(high) and high > low and (low > 0 or math.isfinite(high))):
+            raise InputError("target", f"{_fmt(low)}-{_fmt(high)} is not a target range; allowed: 0 <= low < high "
+                                       "(or 'at least LOW', 'at most HIGH')")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+        object.__setattr__(self, "unit", _lab_unit(name, self.unit))
+        for bound in (low, high):
+            if math.isfinite(bound) and bound > 0:
+                _lab_value(name, bound, self.unit)
+        if isinstance(self.every_days, bool) or int(self.every_days) != self.every_days or self.every_days < 1:
+            raise InputError("interval", f"every {self.every_days} days is not a check interval; allowed: whole days >= 1")
+        object.__setattr__(self, "every_days", int(self.every_days))
+        levels = tuple(self.levels)
+        if len(levels) < 2 or not all(isinstance(lv, DoseLevel) for lv in levels):
+            raise InputError("ladder", f"{len(levels)} dose level(s); allowed: two or more doses to move between")
+        weekly = [lv.weekly for lv in levels]
+        if any(b <= a for a, b in zip(weekly, weekly[1:])):
+            raise InputError("ladder", "the doses are not in increasing order of amount per week; allowed: each dose "
+                                       "more per week than the one before")
+        object.__setattr__(self, "levels", levels)
+
+    def target_canonical(self) -> tuple[float, float]:
+        """``(low, high)`` in the observable's canonical unit (:data:`hpgsim.simulate.OBSERVABLES`)."""
+        return tuple(b if not math.isfinite(b) or b == 0 else _lab_value(self.observable, b, self.unit)
+                     for b in (self.low, self.high))
+
+    def next_level(self, level: int, value: float) -> int:
+        """The rung after a check that read ``value`` (canonical unit) on rung ``level``."""
+        low, high = self.target_canonical()
+        if not math.isfinite(value):
+            return level
+        if value < low:
+            return min(level + 1, len(self.levels) - 1)
+        if value > high:
+            return max(level - 1, 0)
+        return level
+
+    def text(self, info: DrugInfo, start: DoseLevel) -> str:
+        """The clause as printed after the prescription (``titrate to ...``)."""
+        if math.isinf(self.high):
+            target = f"at least {_fmt(self.low)}"
+        elif self.low == 0:
+            target = f"at most {_fmt(self.high)}"
+        else:
+            target = f"{_fmt(self.low)}-{_fmt(self.high)}"
+        every = str(Frequency(kind="every", interval_h=self.every_days * _DAY_H))
+        head = f"titrate to {self.observable} {target} {self.unit} {every}"
+        for ladder in _ladder_texts(info, start, self.levels):
+            try:
+                if _parse_ladder(ladder, info, start) == self.levels:
+                    return f"{head} {ladder}"
+            except InputError:
+                continue
+        raise AssertionError("the doses list always reads back")  # pragma: no cover
+
+
+def _observable_name(text: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", str(text).strip().lower())
+    key = _OBSERVABLE_ALIASES.get(key, key)
+    if key not in TITRATION_OBSERVABLES:
+        raise InputError("observable", f"'{text}' is not a lab to titrate to; allowed: {', '.join(TITRATION_OBSERVABLES)}"
+                                       " (or T, free T, E2)")
+    return key
+
+
+def _lab_unit(name: str, unit: str) -> str:
+    """``unit`` in the patient file's spelling where it is one of the observable's listed units."""
+    from hpgsim.labs import PLAUSIBLE
+
+    listed = PLAUSIBLE[name].units
+    spelled = next((u for u in listed if str(unit).strip().casefold() == u.casefold()), str(unit).strip())
+    _lab_value(name, 1.0, spelled)  # refuses a unit that is not one of this lab
+    return spelled
+
+
+def _lab_value(name: str, value: float, unit: str) -> float:
+    """``value unit`` of lab ``name`` in its canonical unit, through the patient file's unit checks."""
+    from hpgsim.labs import _checked
+
+    try:
+        return _checked(name, value, unit, "target")
+    except InputError as e:
+        raise InputError("unit" if "unit" in str(e) else "target", str(e).split(": ", 1)[1]) from None
+
+
+def _parse_level(text: str, info: DrugInfo, start: DoseLevel, *, frequency_needed: bool = False) -> DoseLevel:
+    m = _DOSE_RE.match(text.strip())
+    if m is None:
+        raise InputError("ladder", f"'{text.strip()}' is not a dose; allowed: DOSE UNIT [frequency], e.g. 50 mg daily")
+    amount = _to_dose_unit(Decimal(m["num"].replace(",", "")), _UNITS[m["unit"].lower()], info)
+    _check_dose(info, amount)
+    rest = text.strip()[m.end():].strip()
+    if not rest and frequency_needed:
+        raise InputError("ladder", f"'{text.strip()}' has no frequency; allowed: DOSE UNIT frequency, e.g. 50 mg daily")
+    frequency = Frequency.parse(rest) if rest else start.frequency
+    if frequency.kind == "once":
+        raise InputError("ladder", f"'{text.strip()}' is a single dose; allowed: a repeating frequency")
+    return DoseLevel(amount=amount, frequency=frequency)
+
+
+def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLevel, ...]:
+    """The ladder of a titration clause: 'doses ...' or up to / down to [in steps of]."""
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("ladder", f"no doses to titrate over; allowed: {_TITRATION_FORM}")
+    if text.lower().startswith("doses "):
+        items = [s for s in re.split(r",\s*(?=[\d.])", text[6:]) if s.strip()]
+        levels = tuple(_parse_level(s, info, start, frequency_needed=True) for s in items)
+        if start not in levels:
+            raise InputError("ladder", f"the starting dose ({_fmt(start.amount)} {info.dose_unit} {start.frequency}) is "
+                                       "not one of the doses; allowed: a list that includes it")
+        return levels
+    parts = _LADDER_CLAUSE_RE.split(text)
+    if parts[0].strip():
+        raise InputError("ladder", f"'{parts[0].strip()}' is not understood; allowed: {_TITRATION_FORM}")
+    found: dict[str, str] = {}
+    for key, value in zip(parts[1::2], parts[2::2]):
+        key = key.lower()
+        if key in found:
+            raise InputError("ladder", f"'{key}' is given twice; give it once")
+        found[key] = value.strip()
+    if "up to" not in found and "down to" not in found:
+        raise InputError("ladder", f"'{text}' gives no dose to move to; allowed: up to DOSE and/or down to DOSE")
+    up = _parse_level(found["up to"], info, start) if "up to" in found else None
+    down = _parse_level(found["down to"], info, start) if "down to" in found else None
+    if up is not None and up.weekly <= start.weekly:
+        raise InputError("ladder", f"up to {found['up to']} is not more per week than the starting dose")
+    if down is not None and down.weekly >= start.weekly:
+        raise InputError("ladder", f"down to {found['down to']} is not less per week than the starting dose")
+    if "in steps of" not in found:
+        return tuple(lv for lv in (down, start, up) if lv is not None)
+    step_level = _parse_level(found["in steps of"], info, start)
+    if found["in steps of"].strip() != _DOSE_RE.match(found["in steps of"].strip())[0]:
+        raise InputError("ladder", f"in steps of {found['in steps of']}: a step is an amount only; allowed: DOSE UNIT")
+    if any(lv is not None and lv.frequency != start.frequency for lv in (up, down)):
+        raise InputError("ladder", "in steps of needs the limits at the starting frequency; allowed: the same frequency, "
+                                   "or a list of doses")
+    step = Decimal(_fmt(step_level.amount))
+    s0 = Decimal(_fmt(start.amount))
+    levels = [start]
+    for limit, sign in ((up, 1), (down, -1)):
+        if limit is None:
+            continue
+        distance = (Decimal(_fmt(limit.amount)) - s0) * sign
+        n = distance / step
+        if n != n.to_integral_value():
+            raise InputError("ladder", f"{_fmt(limit.amount)} {info.dose_unit} is not a whole number of steps of "
+                                       f"{_fmt(step_level.amount)} {info.dose_unit} from the starting dose")
+        rungs = [DoseLevel(amount=float(s0 + sign * k * step), frequency=start.frequency) for k in range(1, int(n) + 1)]
+        levels = levels + rungs if sign > 0 else rungs[::-1] + levels
+    for lv in levels:
+        _check_dose(info, lv.amount)
+    return tuple(levels)
+
+
+def _ladder_texts(info: DrugInfo, start: DoseLevel, levels: tuple[DoseLevel, ...]) -> Iterator[str]:
+    """Candidate ladder texts, shortest first (the caller keeps the first that reads back)."""
+    def dose(lv: DoseLevel, always: bool = False) -> str:
+        text = f"{_fmt(lv.amount)} {info.dose_unit}"
+        return text if lv.frequency == start.frequency and not always else f"{text} {lv.frequency}"
+
+    if start in levels:
+        i = levels.index(start)
+        below, above = levels[:i], levels[i + 1:]
+        words = ([f"down to {dose(below[0])}"] if below else []) + ([f"up to {dose(above[-1])}"] if above else [])
+        if len(below) <= 1 and len(above) <= 1:
+            yield " ".join(words)
+        elif all(lv.frequency == start.frequency for lv in levels):
+            step = Decimal(_fmt(levels[1].amount)) - Decimal(_fmt(levels[0].amount))
+            if step > 0:
+                yield " ".join([*words, f"in steps of {format(step.normalize(), 'f')} {info.dose_unit}"])
+    yield "doses " + ", ".join(dose(lv, always=True) for lv in levels)
+
+
+def _parse_titration(text: str, info: DrugInfo, start: DoseLevel) -> Titration:
+    """Read the clause after ``titrate``: ``to OBSERVABLE TARGET UNIT every N weeks LADDER``."""
+    body = " ".join(text.split())
+    body = re.sub(r"^to\s+", "", body, flags=re.I)
+    m = _TARGET_RE.fullmatch(body)
+    if m is None:
+        raise InputError("titration", f"'titrate {text.strip()}' is not understood; allowed: {_TITRATION_FORM}")
+    observable = _observable_name(m["obs"])
+    if m["lo"] is not None:
+        low, high = float(m["lo"]), float(m["hi"])
+    elif m["min"] is not None:
+        low, high = float(m["min"]), math.inf
+    else:
+        low, high = 0.0, float(m["max"])
+    c = _INTERVAL_RE.fullmatch(m["rest"].strip())
+    if c is None:
+        raise InputError("interval", f"'{m['rest'].strip()}' does not start with a check interval; allowed: "
+                                     "every N days|weeks, weekly, monthly")
+    interval = Frequency.parse(c["interval"])
+    days = interval.interval_h / _DAY_H
+    if interval.kind != "every" or days != int(days):
+        raise InputError("interval", f"'{c['interval']}' is not a whole number of days; allowed: every N days|weeks")
+    levels = _parse_ladder(c["rest"] or "", info, start)
+    return Titration(observable=observable, low=low, high=high, unit=m["unit"], every_days=int(days), levels=levels)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prescription:
     """One agent's prescription: a drug and one or more steps joined by ``then``.
@@ -422,6 +731,7 @@ class Prescription:
     drug: str
     steps: tuple[Step, ...]
     start_day: int = 0
+    titration: Titration | None = None
 
     def __post_init__(self) -> None:
         info = lookup_drug(self.drug)
@@ -442,6 +752,26 @@ class Prescription:
                 )
         route_steps = tuple(replace(s, route=info.route(s.route).route) for s in steps)
         object.__setattr__(self, "steps", route_steps)
+        if self.titration is not None:
+            self._check_titration(info)
+
+    def _check_titration(self, info: DrugInfo) -> None:
+        t = self.titration
+        if not isinstance(t, Titration):
+            raise InputError("titration", f"{t!r} is not a Titration")
+        if len(self.steps) != 1:
+            raise InputError("titration", f"{info.display} has {len(self.steps)} steps joined by 'then' and a titration; "
+                                          "allowed: titration of a one-step prescription")
+        step = self.steps[0]
+        if step.doses is not None or step.frequency.kind == "once":
+            what = f"for {step.doses} doses" if step.doses is not None else "once"
+            raise InputError("titration", f"'{what}' with a titration; allowed: a repeating frequency, ended (if at "
+                                          "all) by days or weeks")
+        if self.start_level not in t.levels:
+            raise InputError("ladder", f"the starting dose {_fmt(step.amount)} {info.dose_unit} {step.frequency} is "
+                                       "not a dose of the ladder; allowed: a ladder that includes it")
+        for lv in t.levels:
+            _check_dose(info, lv.amount)
 
     @classmethod
     def parse(cls, text: str) -> Prescription:
@@ -450,6 +780,9 @@ class Prescription:
         route: str | None = None
         steps: list[Step] = []
         start_day = day = 0
+        titration_text = None
+        if t := _TITRATE_RE.search(text):
+            text, titration_text = text[: t.start()], text[t.end():]
         parts = re.split(r"\bthen\b", text, flags=re.IGNORECASE)
         for i, part in enumerate(parts):
             info, step, start, end_day = _parse_step(part, info, route, first=(i == 0))
@@ -464,7 +797,17 @@ class Prescription:
             route = step.route
             day += step.days or 0
         assert info is not None
-        return cls(drug=info.name, steps=tuple(steps), start_day=start_day)
+        titration = None
+        if titration_text is not None:
+            if len(steps) != 1:
+                raise InputError("titration", f"{info.display} has {len(steps)} steps joined by 'then' and a "
+                                              "titration; allowed: titration of a one-step prescription")
+            start = DoseLevel(amount=steps[0].amount, frequency=steps[0].frequency) if steps[0].frequency.kind != "once" \
+                else None
+            if start is None:
+                raise InputError("titration", "'once' with a titration; allowed: a repeating frequency")
+            titration = _parse_titration(titration_text, info, start)
+        return cls(drug=info.name, steps=tuple(steps), start_day=start_day, titration=titration)
 
     @property
     def info(self) -> DrugInfo:
@@ -485,11 +828,58 @@ class Prescription:
             day += step.days or 0
         return out
 
-    def events(self, until_h: float) -> list[DoseEvent]:
-        """The doses before ``until_h`` hours, in time order."""
+    @property
+    def start_level(self) -> DoseLevel | None:
+        """The dose level of a one-step repeating prescription (the rung a titration starts on)."""
+        step = self.steps[0]
+        if len(self.steps) != 1 or step.frequency.kind == "once":
+            return None
+        return DoseLevel(amount=step.amount, frequency=step.frequency)
+
+    def check_times(self, until_h: float) -> list[float]:
+        """Hours of a titration's checks before ``until_h``: 08:00 every ``every_days`` days from the
+        start, while the prescription doses (none without a titration)."""
+        t = self.titration
+        if t is None:
+            return []
+        step = self.steps[0]
+        end_h = until_h if step.days is None else min(until_h, (self.start_day + step.days) * _DAY_H)
+        out, day = [], self.start_day + t.every_days
+        while (h := day * _DAY_H + DOSE_CLOCK_HOUR) < end_h:
+            out.append(h)
+            day += t.every_days
+        return out
+
+    def titrated_events(self, schedule: Sequence[tuple[float, int]], until_h: float) -> list[DoseEvent]:
+        """The doses of a titrated prescription when the man is on rung ``level`` of its ladder from
+        hour ``from_h`` on, for each ``(from_h, level)`` of ``schedule`` (the first from 0): each rung
+        keeps the prescription's calendar (its doses fall where they would had it been taken from the start)."""
+        if self.titration is None:
+            raise InputError("titration", f"'{self}' has no titration")
+        info, step = self.info, self.steps[0]
+        cmt = info.route(step.route).cmt
+        bounds = [float(h) for h, _ in schedule[1:]] + [math.inf]
+        events = []
+        for (lo, level), hi in zip(schedule, bounds):
+            lv = self.titration.levels[level]
+            rung = replace(step, amount=lv.amount, frequency=lv.frequency)
+            for s in _step_series(rung, self.start_day, min(until_h, hi)):
+                events += [DoseEvent(time_h=t, drug=info.name, route=step.route, cmt=cmt, amount=lv.amount)
+                           for t in s.times() if t >= lo]
+        return sorted(events, key=_event_order)
+
+    def events(self, until_h: float, *, at_start_dose: bool = False) -> list[DoseEvent]:
+        """The doses before ``until_h`` hours, in time order.
+
+        A titrated prescription's doses depend on each man's labs: it refuses, unless
+        ``at_start_dose`` asks for its doses as if it were never adjusted.
+        """
         until_h = _check_until(until_h)
         if self.open_ended and math.isinf(until_h):
             raise InputError("until_h", f"'{self}' has no end; give a finite until_h in hours")
+        if self.titration is not None and not at_start_dose:
+            raise InputError("titration", f"'{self}' is titrated to a lab: its doses depend on each man's labs; "
+                                          "allowed: simulate it, or ask for the doses at the starting dose")
         info = self.info
         events = [
             DoseEvent(time_h=t, drug=info.name, route=step.route, cmt=info.route(step.route).cmt, amount=step.amount)
@@ -510,7 +900,10 @@ class Prescription:
                 words.append(f"for {_duration_text(step.days)}")
             elif late:
                 words.append(f"starting day {self.start_day}")
-        return " ".join(words)
+        text = " ".join(words)
+        if self.titration is not None:
+            text += ", " + self.titration.text(info, self.start_level)
+        return text
 
 
 def _step_text(info: DrugInfo, step: Step) -> str:
@@ -700,13 +1093,20 @@ class Regimen:
         """Canonical names of the agents, in order, each once."""
         return tuple(dict.fromkeys(p.drug for p in self.prescriptions))
 
-    def events(self, until_h: float) -> list[DoseEvent]:
+    @property
+    def titrated(self) -> bool:
+        """Whether some prescription is titrated to a lab target (its doses differ from man to man)."""
+        return any(p.titration is not None for p in self.prescriptions)
+
+    def events(self, until_h: float, *, at_start_dose: bool = False) -> list[DoseEvent]:
         """All doses before ``until_h`` hours, sorted by time.
 
         Doses at the same instant are ordered by compartment and amount, so the order does not
-        depend on how the agents were listed (and survives a NONMEM table round trip).
+        depend on how the agents were listed (and survives a NONMEM table round trip). A titrated
+        prescription refuses (its doses depend on each man's labs) unless ``at_start_dose``.
         """
-        return sorted((e for p in self.prescriptions for e in p.events(until_h)), key=_event_order)
+        return sorted((e for p in self.prescriptions for e in p.events(until_h, at_start_dose=at_start_dose)),
+                      key=_event_order)
 
     def __str__(self) -> str:
         return "; ".join(str(p) for p in self.prescriptions)
@@ -721,6 +1121,10 @@ class Regimen:
         """
         import pandas as pd
 
+        titrated = [p for p in self.prescriptions if p.titration is not None]
+        if titrated:
+            raise InputError("regimen", f"'{titrated[0]}' is titrated to a lab target, which a NONMEM dosing table "
+                                        "cannot hold (its doses differ from man to man); allowed: untitrated regimens")
         open_ended = [p for p in self.prescriptions if p.open_ended]
         if until_h is None and open_ended:
             raise InputError("until_h", f"'{open_ended[0]}' has no end; give until_h, the simulation length in hours")

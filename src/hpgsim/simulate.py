@@ -25,7 +25,7 @@ from hpgsim.regimen import Regimen
 from hpgsim.solvers.kernel import DT_MAX_H, run_kernel, run_newton, step_plan
 from hpgsim.solvers.piecewise import Jump, integrate
 
-__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES"]
+__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES", "doses_at"]
 
 MODES = ("averaged", "pulsatile")
 ENGINES = ("compiled", "scipy")  # the averaged mode's engines: compiled exponential integrator, adaptive scipy LSODA
@@ -42,6 +42,7 @@ class Result:
     message: str
     frame: pd.DataFrame
     provenance: Mapping[str, object] = field(default_factory=dict)
+    dose_history: pd.DataFrame | None = None  # titrated regimens: his dose at the start and at every check
 
     @property
     def ok(self) -> bool:
@@ -419,6 +420,9 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
     if step_h is not None and (mode != "averaged" or not (isinstance(step_h, (int, float)) and 0 < step_h <= 24)):
         raise InputError("step_h", f"{step_h} is not allowed; allowed: 0 < step_h <= 24 hours, averaged mode only")
     reg = _as_regimen(regimen)
+    if reg.titrated and (mode != "averaged" or engine != "compiled"):
+        raise InputError("regimen", f"'{reg}' is titrated to a lab target; allowed: the averaged mode with the "
+                                    "compiled engine")
     model, y0, trouble = start_state(patient, reg)
     provenance = {"package": "hpgsim", "version": __version__, "patient": patient.name, "age": patient.age,
                   "bmi": patient.bmi, "overrides": dict(patient.overrides), "regimen": str(reg), "days": days,
@@ -434,6 +438,15 @@ def simulate(patient: Patient | str, regimen: Regimen | str | Sequence[str] | No
         else:
             t_out = np.arange(step_h, t_end + 1e-9, float(step_h))
         # integrate from 00:00 so the first sample is 08:00 of day 0
+        if reg.titrated:
+            obs, failed_at, conc, history = _titrated_run(model, y0[:model.n_phys, None], y0[model.n_phys:], t_out,
+                                                          reg, names=[patient.name])
+            if np.isfinite(failed_at[0]):
+                return Result("failed", f"non-finite state at hour {failed_at[0]:g}", pd.DataFrame(), provenance,
+                              history)
+            frame = pd.DataFrame({"day": t_out / 24.0, **{k: obs[i, :, 0] for i, k in enumerate(phys.OBS)},
+                                  **{f"conc_{d}": v[:, 0] for d, v in conc.items()}})
+            return Result("ok", "ok", frame, provenance, history)
         jumps = model.jumps(reg, float(t_out[-1]))
         if engine == "compiled":
             run = _engine(model, y0[:model.n_phys, None], y0[model.n_phys:], 0.0, t_out, jumps)
@@ -485,6 +498,121 @@ def _frame(model: _Model, ts: np.ndarray, ys: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+# ---------------------------------------------------------------------------- titration to a lab target
+
+
+@dataclass
+class _Lane:
+    """Men who have had the same doses so far: they share the drug state ``u`` (PK is shared)."""
+
+    members: np.ndarray  # indices into the men of the run
+    x: np.ndarray  # (n_phys, m)
+    u: np.ndarray  # (n_u,)
+    levels: tuple[int, ...]  # current rung of each titrated prescription
+    schedules: tuple[tuple[tuple[float, int], ...], ...]  # (from hour, rung) of each titrated prescription
+
+
+def _event_jumps(model: _Model, events) -> list[Jump]:
+    index = {m.drug: (m, off) for m, off in zip(model.pk, model.offsets)}
+    out = []
+    for ev in events:
+        m, off = index[ev.drug]
+        for i, share in enumerate(m.shares(ev.route, ev.amount)):
+            if share:
+                out.append(Jump(ev.time_h, model.n_phys + off + i, ev.amount * share))
+    return out
+
+
+def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarray, reg: Regimen, *,
+                  dt_max: float = DT_MAX_H, names: Sequence[str] | None = None, first: int = 0):
+    """Run men whose regimen is titrated to a lab target: segment by segment between checks.
+
+    At every check (08:00, before the morning dose) each man's observable, as the engine samples it
+    for a lab, moves him along his prescription's ladder; men who have had the same doses so far
+    run together (they share the drug state), so a cohort splits into lanes as its men's doses part.
+    Returns observables (n_obs, n_out, n) in phys.OBS order, failure hours (n,), drug
+    concentrations {drug: (n_out, n)} and the dose history (a long table, one row per man, drug
+    and check; ``patient`` counts from ``first``).
+    """
+    n = x0.shape[1]
+    t_out = np.asarray(t_out, dtype=float)
+    t_end = float(t_out[-1])
+    titrated = [p for p in reg.prescriptions if p.titration is not None]
+    fixed = Regimen(prescriptions=tuple(p for p in reg.prescriptions if p.titration is None))
+    fixed_jumps = model.jumps(fixed, t_end)
+    checks = sorted({h for p in titrated for h in p.check_times(t_end)})
+    edges = [0.0, *checks, t_end]  # every check is before the end
+    obs = np.full((len(phys.OBS), len(t_out), n), np.nan)
+    failed_at = np.full(n, np.nan)
+    conc = {m.drug: np.zeros((len(t_out), n)) for m in model.pk}
+    starts = tuple(p.titration.levels.index(p.start_level) for p in titrated)
+    lanes = [_Lane(np.arange(n), np.array(x0, dtype=float), np.array(u0, dtype=float), starts,
+                   tuple(((0.0, s),) for s in starts))]
+    rows = [(first + i, k, 0.0, math.nan, starts[k]) for i in range(n) for k in range(len(titrated))]
+    for a, b in zip(edges[:-1], edges[1:]):
+        pick = np.nonzero(((t_out > a) | ((t_out == a) & (a == 0.0))) & (t_out <= b))[0]
+        seg_t = np.unique(np.concatenate([t_out[pick], [b]]))
+        at = {float(t): j for j, t in enumerate(seg_t)}
+        is_check = b in checks
+        next_lanes = []
+        for lane in lanes:
+            mask = np.zeros(n, dtype=bool)
+            mask[lane.members] = True
+            sub = _sub_model(model, mask, n) if len(lane.members) < n else model
+            jumps = list(fixed_jumps)
+            for p, schedule in zip(titrated, lane.schedules):
+                jumps += _event_jumps(model, p.titrated_events(schedule, b))
+            run = _engine(sub, lane.x, lane.u, a, seg_t, jumps, dt_max=dt_max, t_end=b)
+            cols = [at[float(t)] for t in t_out[pick]]
+            obs[:, pick[:, None], lane.members[None, :]] = run.obs[:, cols, :]
+            for d, v in run.conc.items():
+                conc[d][pick[:, None], lane.members[None, :]] = np.asarray(v)[cols][:, None]
+            bad = np.isfinite(run.failed_at) & ~np.isfinite(failed_at[lane.members])
+            failed_at[lane.members[bad]] = run.failed_at[bad]
+            if not is_check:
+                continue
+            j = at[float(b)]
+            new = np.empty((len(titrated), len(lane.members)), dtype=int)
+            for k, p in enumerate(titrated):
+                values = run.obs[phys.OBS.index(p.titration.observable), j, :]
+                due = b in p.check_times(t_end)
+                new[k] = [p.titration.next_level(lane.levels[k], float(v)) if due else lane.levels[k] for v in values]
+                if due:
+                    rows += [(first + int(i), k, b, float(v), int(lv)) for i, v, lv in zip(lane.members, values, new[k])]
+            for key in sorted({tuple(int(v) for v in c) for c in new.T}):
+                sel = np.all(new.T == np.array(key), axis=1)
+                schedules = tuple(s if key[k] == lane.levels[k] else (*s, (b, key[k]))
+                                  for k, s in enumerate(lane.schedules))
+                next_lanes.append(_Lane(lane.members[sel], run.x_end[:, sel], np.array(run.u_end, copy=True), key,
+                                        schedules))
+        if is_check:
+            lanes = next_lanes
+    history = _dose_history(titrated, rows, names)
+    return obs, failed_at, conc, history
+
+
+def _dose_history(titrated, rows, names) -> pd.DataFrame:
+    """The long dose-history table of a titrated run (see :attr:`CohortResult.dose_history`)."""
+    out = []
+    for patient, k, hour, value, level in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+        p = titrated[k]
+        info, lv = p.info, p.titration.levels[level]
+        out.append({"patient": patient, "name": None if names is None else names[patient],
+                    "drug": p.drug, "day": (hour - SAMPLE_HOUR) / 24.0 if hour else 0.0,
+                    "observable": p.titration.observable, "value": value, "level": level, "amount": lv.amount,
+                    "unit": info.dose_unit, "frequency": str(lv.frequency),
+                    "dose": f"{lv.amount:g} {info.dose_unit} {lv.frequency}"})
+    return pd.DataFrame(out, columns=["patient", "name", "drug", "day", "observable", "value", "level", "amount", "unit",
+                                      "frequency", "dose"])
+
+
+def doses_at(history: pd.DataFrame, day: float) -> pd.DataFrame:
+    """Each man's dose of each titrated drug on ``day`` (from a dose history): columns patient, drug, dose,
+    amount, frequency, from the last check on or before ``day``."""
+    h = history[history["day"] <= day].sort_values(["patient", "drug", "day"])
+    return h.groupby(["patient", "drug"], as_index=False).last()[["patient", "drug", "dose", "amount", "frequency"]]
+
+
 # ---------------------------------------------------------------------------- cohorts
 
 
@@ -501,8 +629,15 @@ class CohortResult:
     days: np.ndarray  # (n_days,)
     values: Mapping[str, np.ndarray]
     names: tuple[str, ...]
-    conc: Mapping[str, np.ndarray] = field(default_factory=dict)  # conc_<drug> -> (n_days,)
+    conc: Mapping[str, np.ndarray] = field(default_factory=dict)  # conc_<drug> -> (n_days,), (n_days, n) if titrated
     provenance: Mapping[str, object] = field(default_factory=dict)
+    dose_history: pd.DataFrame | None = None  # titrated regimens: each man's dose at the start and at every check
+
+    def doses_at(self, day: float) -> pd.DataFrame:
+        """Each man's dose of each titrated drug on ``day`` (empty without titration)."""
+        if self.dose_history is None:
+            return pd.DataFrame(columns=["patient", "drug", "dose", "amount", "frequency"])
+        return doses_at(self.dose_history, day)
 
     @property
     def n_ok(self) -> int:
@@ -516,7 +651,7 @@ class CohortResult:
         for k, v in self.values.items():
             cols[k] = v.reshape(-1)
         for d, v in self.conc.items():
-            cols[f"conc_{d}"] = np.repeat(v, n)
+            cols[f"conc_{d}"] = np.asarray(v).reshape(-1) if np.ndim(v) == 2 else np.repeat(v, n)
         return pd.DataFrame(cols)
 
 
@@ -570,7 +705,7 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
     drugs = set(reg.drugs) | {d for h, _, _ in history for d in h.drugs}
     model = _assemble(c, p, sorted(drugs))
     t_out = sample_days * 24.0 + SAMPLE_HOUR
-    jumps = model.jumps(reg, float(t_out[-1]))
+    jumps = [] if reg.titrated else model.jumps(reg, float(t_out[-1]))
     rows = [phys.OBS.index(k) for k in keep]
     block = np.empty((len(keep), len(t_out), n), dtype=np.float32)  # the kernel writes each chunk's men into it
     values = {k: block[j] for j, k in enumerate(keep)}
@@ -581,6 +716,7 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
         n_steps = max(1, int(t_out[-1] / dt_max) + 2 * len(jumps))
         chunk = max(16, min(chunk, int(2e8 / (n_steps * 3 * len(phys.EFFECTS) * 8))))
     conc: dict = {}
+    histories = []
     bar = _Bar(n, progress)
     try:
         for lo in range(0, n, chunk):
@@ -589,23 +725,33 @@ def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequen
             sub = _sub_model(model, sel, n) if n > chunk else model
             m = int(sel.sum())
             x0, u0, ok0, trouble = _history_state(sub, history, m)
-            run = _engine(sub, x0, u0, 0.0, t_out, jumps, dt_max=dt_max, out=block, col0=lo, rows=rows)
-            conc = run.conc
+            if reg.titrated:
+                obs, failed_at, tconc, dose_history = _titrated_run(
+                    sub, x0, u0, t_out, reg, dt_max=dt_max, names=[pt.name for pt in patients[lo:lo + m]], first=lo)
+                block[:, :, lo:lo + m] = obs[rows]
+                histories.append(dose_history)
+                for d, v in tconc.items():
+                    conc.setdefault(d, np.zeros((len(t_out), n)))[:, lo:lo + m] = v
+            else:
+                run = _engine(sub, x0, u0, 0.0, t_out, jumps, dt_max=dt_max, out=block, col0=lo, rows=rows)
+                conc, failed_at = run.conc, run.failed_at
             for i in range(m):
                 if not ok0[i]:
                     status[lo + i], messages[lo + i] = "failed", trouble
                     for k in keep:
                         values[k][:, lo + i] = np.nan
-                elif np.isfinite(run.failed_at[i]):
-                    status[lo + i], messages[lo + i] = "failed", f"non-finite state at hour {run.failed_at[i]:g}"
+                elif np.isfinite(failed_at[i]):
+                    status[lo + i], messages[lo + i] = "failed", f"non-finite state at hour {failed_at[i]:g}"
             bar.advance(m)
     finally:
         bar.stop()
     provenance = {"package": "hpgsim", "version": __version__, "n": n, "regimen": str(reg), "days": days,
                   "mode": "averaged", "history": [list(h) for h in patients[0].history],
                   "engine": f"compiled ETDRK4 + exact PK, dt <= {dt_max:g} h"}
+    dose_history = pd.concat(histories, ignore_index=True) if histories else None
     return CohortResult(status=np.asarray(status, dtype=str), message=tuple(messages), days=sample_days,
-                        values=values, names=tuple(pt.name for pt in patients), conc=conc, provenance=provenance)
+                        values=values, names=tuple(pt.name for pt in patients), conc=conc, provenance=provenance,
+                        dose_history=dose_history)
 
 
 class _Bar:

@@ -46,6 +46,7 @@ from typing import Mapping
 import numpy as np
 
 from hpgsim import DISCLAIMER, __version__
+from hpgsim.errors import InputError
 
 __all__ = ["to_sbml", "observable_units"]
 
@@ -221,6 +222,10 @@ def _prepare(patient, regimen, days):
         patient = phenotype(patient)
     days = sim.check_days(days)
     reg = sim._as_regimen(regimen)
+    titrated = [p for p in reg.prescriptions if p.titration is not None]
+    if titrated:
+        raise InputError("regimen", f"'{titrated[0]}' is titrated to a lab target, which SBML events cannot hold (each "
+                                    "dose depends on the lab at the check); allowed: untitrated regimens")
     model, y0, trouble = sim.start_state(patient, reg)
     if trouble:
         raise RuntimeError(f"{patient.name}: {trouble}")

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
@@ -427,11 +428,29 @@ def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Pat
 
 
 def treatment(arm: Arm) -> Regimen:
-    """The arm's regimen with its doses limited to the arm's treatment weeks."""
+    """The arm's regimen with its doses limited to the arm's treatment weeks.
+
+    Untitrated prescriptions go through a dosing table cut at the arm's end; a prescription
+    titrated to a lab target keeps its text and ends on the day its last dose would fall before
+    the arm's end."""
     reg = arm.prescriptions
-    if not reg.events(arm.dose_until_h):
-        return Regimen()
-    return Regimen.from_nonmem(reg.to_nonmem(until_h=arm.dose_until_h))
+    fixed = Regimen(prescriptions=tuple(p for p in reg.prescriptions if p.titration is None))
+    titrated = tuple(q for p in reg.prescriptions if p.titration is not None
+                     if (q := _ended(p, arm.dose_until_h)) is not None)
+    cut = () if not fixed.events(arm.dose_until_h) else \
+        Regimen.from_nonmem(fixed.to_nonmem(until_h=arm.dose_until_h)).prescriptions
+    return Regimen(prescriptions=(*cut, *titrated))
+
+
+def _ended(p, until_h: float):
+    """Titrated prescription ``p`` ending before ``until_h`` (None if it would not start)."""
+    step = p.steps[0]
+    end_day = math.ceil((until_h - step.clock_h) / 24.0 - 1e-9)  # the first day whose dose is not before until_h
+    if step.days is not None:
+        end_day = min(end_day, p.start_day + step.days)
+    if end_day <= p.start_day:
+        return None
+    return replace(p, steps=(replace(step, days=end_day - p.start_day),))
 
 
 def _last_day(arm: Arm) -> int:
@@ -576,9 +595,20 @@ def concat_results(parts: Sequence[CohortResult]) -> CohortResult:
     values = {k: np.concatenate([p.values[k] for p in parts], axis=1) for k in first.values}
     names = tuple(n for p in parts for n in p.names)
     provenance = {**first.provenance, "n": len(names)}
+    conc = first.conc  # shared by the men, or one column per man where the doses are titrated
+    if any(np.ndim(v) == 2 for v in conc.values()):
+        conc = {d: np.concatenate([p.conc[d] for p in parts], axis=1) for d in conc}
+    histories, offset = [], 0
+    for p in parts:
+        if p.dose_history is not None:
+            h = p.dose_history.copy()
+            h["patient"] = h["patient"] + offset
+            histories.append(h)
+        offset += len(p.names)
     return CohortResult(status=np.concatenate([p.status for p in parts]),
                         message=tuple(m for p in parts for m in p.message), days=first.days, values=values,
-                        names=names, conc=first.conc, provenance=provenance)
+                        names=names, conc=conc, provenance=provenance,
+                        dose_history=pd.concat(histories, ignore_index=True) if histories else None)
 
 
 class Pending(Protocol):

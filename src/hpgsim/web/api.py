@@ -174,7 +174,7 @@ def regimen_of(req: SimulateRequest):
         except InputError as e:
             raise InputError(f"{name}.{e.field}", str(e)[len(e.field) + 2:]) from None
     reg = Regimen.parse(lines) if lines else Regimen()
-    n_doses = sum(1 for _ in reg.events(req.days * 24.0 + 24.0)) if lines else 0
+    n_doses = sum(1 for _ in reg.events(req.days * 24.0 + 24.0, at_start_dose=True)) if lines else 0  # titrated: as started
     if n_doses > MAX_DOSES:
         raise InputError("regimen", f"{n_doses} doses in {req.days:g} days; allowed: at most {MAX_DOSES} "
                                     "(fewer days or a sparser schedule)")
