@@ -9,23 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpgsim.errors import InputError
 from hpgsim.labs import PLAUSIBLE
 from hpgsim.physiology.model import OBSERVABLE_UNITS
 from hpgsim.regimen import TITRATION_OBSERVABLES, DoseLevel, Frequency, Prescription, Regimen, Titration
+from test_regimen import refusal  # one-line InputError naming the field
 
 DAY = 24.0
 
 LADDER_FREQUENCIES = ("daily", "every other day", "twice weekly", "3x/week", "weekly", "Mon/Tue/Thu/Fri", "twice daily")
-
-
-def refusal(call, field: str) -> str:
-    with pytest.raises(InputError) as caught:
-        call()
-    message = str(caught.value)
-    assert caught.value.field == field, message
-    assert message.startswith(f"{field}: ") and "\n" not in message
-    return message
 
 
 def text(value: Decimal) -> str:
