@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from hpgsim import parameters
+from hpgsim.calibrate import DETECTION_FLOOR, lab_sd, map_fit
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.simulate import simulate_cohort
@@ -183,8 +184,6 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     under it (the man's androgen requirement ``sperm_itt_k``).  The same men, i.e. the same random
     draws, are used throughout.  :attr:`Matched.at_bound` names typical values that end at a bound.
     """
-    from hpgsim.calibrate import DETECTION_FLOOR, lab_sd, map_fit
-
     base = phenotype(base) if isinstance(base, str) else base
     obs = [k for k in target if k in BASELINE_PARAMETER]
     unknown = [k for k in target if k not in BASELINE_PARAMETER]
@@ -213,7 +212,7 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     def model(xs):
         return np.log(np.maximum(np.nanmean(values(xs), axis=1), 0.0) + floor)
 
-    between = np.nanstd(np.log(np.maximum(values(mu0[None, :])[0], 0.0) + floor), axis=0)
+    between = np.nan_to_num(np.nanstd(np.log(np.maximum(values(mu0[None, :])[0], 0.0) + floor), axis=0))
     sd = np.sqrt(between ** 2 + np.array([lab_sd(k) for k in obs]) ** 2) / math.sqrt(n_published)
     fit = map_fit(model, np.log(np.maximum(goal, 0.0) + floor), sd, mu0, psd, lo, hi, max_nfev=60, xtol=1e-6,
                   ftol=1e-8)
