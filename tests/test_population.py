@@ -9,7 +9,8 @@ import pytest
 
 from hpgsim import parameters
 from hpgsim.errors import InputError
-from hpgsim.population import AGE_RANGE, BMI_RANGE, DRAWN_AGE, VARIED, baseline, virtual_population
+from hpgsim.population import (AGE_RANGE, BASELINE_PARAMETER, BMI_RANGE, DRAWN_AGE, VARIED, Matched, baseline,
+                               match_baseline, virtual_population)
 
 
 def test_a_cohort_keeps_its_own_age_and_bmi_outside_the_usual_adult_ranges():
@@ -70,3 +71,62 @@ def test_untreated_young_men_spread_like_the_reference_studies():
         assert abs(got[k] / target[k] - 1.0) < 0.35, (k, got[k], target[k])
     # total T stays narrower than published: SHBG hardly moves total T in the model (see leydig_capacity's source)
     assert 0.6 * target["total_testosterone"] < got["total_testosterone"] <= 1.1 * target["total_testosterone"]
+
+
+def test_a_baseline_the_prior_already_explains_leaves_the_typical_values_at_the_prior():
+    """Maximum a posteriori: where the cohort's mean already equals the target nothing moves, and parameters the
+    targets do not depend on are not fitted at all."""
+    men = virtual_population(30, seed=5, base="ageing_male")
+    t = float(np.mean(baseline(men, ["total_testosterone"])["total_testosterone"]))
+    m = match_baseline({"total_testosterone": t}, n=30, seed=5, base="ageing_male", n_published=50)
+    assert set(m.typical) == set(BASELINE_PARAMETER["total_testosterone"])
+    assert "spermatogenic_efficiency" not in m.typical and "semen_volume" not in m.typical
+    for k, v in m.typical.items():
+        assert v == pytest.approx(parameters.get(k).value, rel=1e-3), k
+    assert m.achieved["total_testosterone"] == pytest.approx(t, rel=1e-3) and not m.at_bound
+
+
+def test_one_baseline_moves_several_typical_values_and_a_larger_study_is_matched_more_closely():
+    """A low total T is explained jointly (Leydig capacity and GnRH drive both fall, by their sensitivity times
+    their prior variance), not by one parameter; the mean of more men pins the cohort closer to the target."""
+    small = match_baseline({"total_testosterone": 300.0}, n=30, seed=6, n_published=2)
+    large = match_baseline({"total_testosterone": 300.0}, n=30, seed=6, n_published=200)
+    assert large.typical["leydig_capacity"] < 0.9 and large.typical["gnrh_drive"] < 0.95
+    assert abs(large.achieved["total_testosterone"] / 300.0 - 1.0) < 0.05
+    assert abs(large.achieved["total_testosterone"] - 300.0) < abs(small.achieved["total_testosterone"] - 300.0)
+    assert large.sd["total_testosterone"] == pytest.approx(small.sd["total_testosterone"] / 10.0, rel=1e-6)
+
+
+def test_a_count_the_history_cannot_explain_is_left_at_the_germ_cells_bound_not_moved_onto_the_axis():
+    """STOCKS_REBOOT's men (2.2 M/mL two weeks off a year of testosterone): a sperm count informs only the germ cells'
+    efficiency, so the axis and the androgen requirement stay at the phenotype's, and a count that the history
+    leaves out of reach is reported (efficiency at its bound) instead of being explained by SHBG or aromatase."""
+    m = match_baseline({"sperm_concentration": 2.2}, n=30, seed=0, base="post_trt_suppressed", n_published=77)
+    assert set(m.typical) == {"spermatogenic_efficiency"}
+    assert m.at_bound == ("spermatogenic_efficiency",)
+    assert m.achieved["sperm_concentration"] < 0.5
+
+
+def test_a_count_adds_the_germ_cells_efficiency_to_the_axis_the_hormones_bring():
+    """With hormone and count baselines together the fitted typical values are the axis's five capacities and the
+    germ cells' efficiency, not the androgen requirement of spermatogenesis; a low count of men with normal hormones
+    is carried mostly by the efficiency."""
+    hormones = {"total_testosterone": 550.0, "lh": 4.5}
+    m = match_baseline({**hormones, "sperm_concentration": 15.0}, n=30, seed=3, n_published=40)
+    assert set(m.typical) == set(BASELINE_PARAMETER["lh"]) | {"spermatogenic_efficiency"}
+    assert "sperm_itt_k" not in m.typical and not m.at_bound
+    assert m.typical["spermatogenic_efficiency"] < 0.5
+    for k, v in {**hormones, "sperm_concentration": 15.0}.items():
+        assert m.achieved[k] == pytest.approx(v, rel=0.15), k
+
+
+def test_typical_values_at_a_bound_are_named_and_bad_study_sizes_refused():
+    m = Matched(typical={"sertoli_capacity": parameters.get("sertoli_capacity").upper, "gnrh_drive": 0.5,
+                         "aromatase_activity": parameters.get("aromatase_activity").lower},
+                men=(), target={}, achieved={})
+    assert m.at_bound == ("sertoli_capacity", "aromatase_activity")
+    with pytest.raises(InputError) as e:
+        match_baseline({"total_testosterone": 300.0}, n=4, n_published=0)
+    assert e.value.field == "n_published"
+    with pytest.raises(InputError, match="baseline"):
+        match_baseline({"testosterone_in_saliva": 3.0}, n=4)

@@ -34,7 +34,8 @@ from hpgsim.labs import PatientFile
 from hpgsim.patient import Patient, phenotype
 from hpgsim.simulate import simulate_cohort
 
-__all__ = ["FITTED", "FITTABLE_LABS", "DETECTION_FLOOR", "Estimate", "Fit", "fit", "predict"]
+__all__ = ["FITTED", "FITTABLE_LABS", "DETECTION_FLOOR", "lab_sd", "Estimate", "Fit", "MapFit", "fit", "map_fit",
+           "predict"]
 
 # sperm_itt_k (the man's androgen requirement of spermatogenesis) moves his labs only where his intratesticular T is
 # low (hypogonadism, androgen use); elsewhere it stays at its prior
@@ -50,6 +51,11 @@ DETECTION_FLOOR = {"sperm_concentration": 0.1, "total_sperm_count": 0.3, "total_
           "shbg": 1.0, "inhibin_b": 5.0}
 Z90 = 1.6448536269514722
 _STEP = 1e-3
+
+
+def lab_sd(observable: str) -> float:
+    """The within-subject SD (log space) of one measurement of ``observable`` (the table's ``lab_cv_*``)."""
+    return parameters.get(_CV.get(observable, f"lab_cv_{observable}")).value
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,38 +115,27 @@ def _bounds() -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def fit(pf: PatientFile) -> Fit:
-    """Calibrate the model to the man of patient file ``pf``."""
-    labs = pf.canonical_labs()
-    base = pf.to_patient()
-    cls = classify(labs, bmi=base.bmi, history=base.history)
-    preset = phenotype(cls.phenotype)
-    fixed: dict[str, float] = {}
-    if "albumin" in labs:
-        fixed["albumin"] = labs["albumin"]
-    if "volume" in labs:
-        fixed["semen_volume"] = min(max(labs["volume"], 0.5), 8.0)
-    if "total_motility" in labs:
-        fixed["motility_fraction"] = min(max(labs["total_motility"] / 100.0, 0.0), 0.95)
-    base = Patient(name=base.name, age=base.age, bmi=base.bmi, overrides=fixed, history=base.history)
-    obs = [k for k in FITTABLE_LABS if k in labs]
-    counts = np.array([max(len(pf.measurements(k)), 1) if k in pf.labs.measure_names() else 1 for k in obs], dtype=float)
-    sd = np.array([parameters.get(_CV.get(k, f"lab_cv_{k}")).value for k in obs]) / np.sqrt(counts)
-    floor = np.array([DETECTION_FLOOR[k] for k in obs])
-    y_obs = np.log(np.array([labs[k] for k in obs]) + floor)
-    prior = np.array([max(preset.overrides.get(k, parameters.get(k).value), 1e-3) for k in FITTED])
-    mu0 = np.log(prior)
-    psd = np.array([parameters.TABLE.get(f"calibration_prior_log_sd_{k}", parameters.get("calibration_prior_log_sd")).value
-                    for k in FITTED])
-    lo, hi = _bounds()
-    mu0 = np.clip(mu0, lo + 1e-6, hi - 1e-6)
-    cache: dict[bytes, np.ndarray] = {}
+@dataclass(frozen=True, slots=True)
+class MapFit:
+    """The maximum a posteriori of :func:`map_fit`: the mode (log space), the model there and its Laplace covariance."""
 
-    def model(thetas: np.ndarray) -> np.ndarray:
-        men = [_patient(base, t, f"{base.name}-{i}") for i, t in enumerate(thetas)]
-        res = simulate_cohort(men, None, days=1, sample_days=[0], observables=obs) if obs else None
-        out = np.column_stack([np.asarray(res.values[k][0], dtype=float) for k in obs]) if obs else np.zeros((len(men), 0))
-        return np.log(np.maximum(out, 0.0) + floor)
+    theta: np.ndarray
+    pred: np.ndarray
+    cov: np.ndarray
+    status: str
+    message: str
+
+
+def map_fit(model, y_obs: np.ndarray, sd: np.ndarray, mu0: np.ndarray, psd: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray, *, max_nfev: int = 80, xtol: float = 1e-8, ftol: float = 1e-10) -> MapFit:
+    """Maximum a posteriori of log-parameters ``theta`` (bounded by ``lo``/``hi``): observations ``y_obs`` normal
+    around ``model(theta)`` with SDs ``sd``, priors normal around ``mu0`` with SDs ``psd`` (all in log space).
+
+    ``model`` maps a stack of parameter vectors (one per row) to the stacked predictions, so that the Jacobian's
+    columns (forward differences) are one batched run.  Trust-region least squares; the covariance is the inverse
+    Gauss-Newton Hessian at the mode.
+    """
+    cache: dict[bytes, np.ndarray] = {}
 
     def resid_of(pred, theta):
         return np.concatenate([(pred - y_obs) / sd, (theta - mu0) / psd])
@@ -161,16 +156,52 @@ def fit(pf: PatientFile) -> Fit:
 
     status, message = "ok", "ok"
     try:
-        sol = least_squares(fun, mu0, jac=jac, bounds=(lo, hi), method="trf", xtol=1e-8, ftol=1e-10, max_nfev=80)
+        sol = least_squares(fun, mu0, jac=jac, bounds=(lo, hi), method="trf", xtol=xtol, ftol=ftol, max_nfev=max_nfev)
         theta = sol.x
         if not sol.success:
             status, message = "warning", f"optimiser stopped: {sol.message}"
     except (FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - reported, not raised
         theta, status, message = mu0, "failed", f"calibration failed: {exc}"
     j = jac(theta)
-    cov = np.linalg.pinv(j.T @ j)
+    return MapFit(theta=theta, pred=cache[theta.tobytes()], cov=np.linalg.pinv(j.T @ j), status=status, message=message)
+
+
+def fit(pf: PatientFile) -> Fit:
+    """Calibrate the model to the man of patient file ``pf``."""
+    labs = pf.canonical_labs()
+    base = pf.to_patient()
+    cls = classify(labs, bmi=base.bmi, history=base.history)
+    preset = phenotype(cls.phenotype)
+    fixed: dict[str, float] = {}
+    if "albumin" in labs:
+        fixed["albumin"] = labs["albumin"]
+    if "volume" in labs:
+        fixed["semen_volume"] = min(max(labs["volume"], 0.5), 8.0)
+    if "total_motility" in labs:
+        fixed["motility_fraction"] = min(max(labs["total_motility"] / 100.0, 0.0), 0.95)
+    base = Patient(name=base.name, age=base.age, bmi=base.bmi, overrides=fixed, history=base.history)
+    obs = [k for k in FITTABLE_LABS if k in labs]
+    counts = np.array([max(len(pf.measurements(k)), 1) if k in pf.labs.measure_names() else 1 for k in obs], dtype=float)
+    sd = np.array([lab_sd(k) for k in obs]) / np.sqrt(counts)
+    floor = np.array([DETECTION_FLOOR[k] for k in obs])
+    y_obs = np.log(np.array([labs[k] for k in obs]) + floor)
+    prior = np.array([max(preset.overrides.get(k, parameters.get(k).value), 1e-3) for k in FITTED])
+    mu0 = np.log(prior)
+    psd = np.array([parameters.TABLE.get(f"calibration_prior_log_sd_{k}", parameters.get("calibration_prior_log_sd")).value
+                    for k in FITTED])
+    lo, hi = _bounds()
+    mu0 = np.clip(mu0, lo + 1e-6, hi - 1e-6)
+
+    def model(thetas: np.ndarray) -> np.ndarray:
+        men = [_patient(base, t, f"{base.name}-{i}") for i, t in enumerate(thetas)]
+        res = simulate_cohort(men, None, days=1, sample_days=[0], observables=obs) if obs else None
+        out = np.column_stack([np.asarray(res.values[k][0], dtype=float) for k in obs]) if obs else np.zeros((len(men), 0))
+        return np.log(np.maximum(out, 0.0) + floor)
+
+    m = map_fit(model, y_obs, sd, mu0, psd, lo, hi, max_nfev=80)
+    theta, status, message, cov = m.theta, m.status, m.message, m.cov
     post_sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    pred = np.exp(cache[theta.tobytes()]) - floor
+    pred = np.exp(m.pred) - floor
     fitted = dict(zip(obs, pred.tolist()))
     worst = max((abs(fitted[k] / labs[k] - 1.0) for k in obs if labs[k] > 0), default=0.0)
     if status == "ok" and worst > 0.25:

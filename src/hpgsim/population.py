@@ -13,13 +13,13 @@ uncertainty (:mod:`hpgsim.calibrate`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from hpgsim import parameters
+from hpgsim.calibrate import DETECTION_FLOOR, lab_sd, map_fit
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.simulate import simulate_cohort
@@ -33,18 +33,27 @@ BMI_RANGE: tuple[float, float] = (14.0, 70.0)
 DRAWN_AGE: tuple[float, float] = (18.0, 90.0)
 DRAWN_BMI: tuple[float, float] = (16.0, 60.0)
 VARIED: tuple[str, ...] = tuple(n for n in parameters.names(patient=True) if parameters.get(n).cv)
-# which typical value a published baseline observable sets (the one the observable depends on most directly)
-BASELINE_PARAMETER: Mapping[str, str] = {
-    "total_testosterone": "leydig_capacity",
-    "lh": "gnrh_drive",
-    "estradiol": "aromatase_activity",
-    "sperm_concentration": "spermatogenic_efficiency",
-    "shbg": "shbg_production",
-    "free_testosterone": "shbg_production",
-    "fsh": "sertoli_capacity",
-    "inhibin_b": "sertoli_capacity",
-    "total_motile_count": "motility_fraction",
-    "total_sperm_count": "semen_volume",
+# the typical values a published baseline observable brings into the joint fit (the matcher fits the union for a
+# target): a hormone the axis's five per-man capacities; a sperm count only the germ cells' own efficiency (the total
+# counts also semen volume and motility), so a count alone never moves the axis, and a count the model cannot reach
+# is left at that bound (Matched.at_bound) instead of being explained by the axis or by the androgen requirement of
+# spermatogenesis (sperm_itt_k), each of which overshoots the treated count: fitted to STOCKS_REBOOT's
+# 2.2 M/mL two weeks off testosterone, a typical sperm_itt_k of 0.038 (0.29x the population's) lets its men recover
+# to 28 M/mL on hCG + FSH (published 16.8), the axis (SHBG production 3.1, aromatase 0.5) to 53 M/mL; SHAH2021_TAU's
+# sperm_itt_k 0.2 -> 0.41 doubles its anastrozole response in total motile count (25.7 M, published 17.7)
+_AXIS = ("gnrh_drive", "leydig_capacity", "aromatase_activity", "shbg_production", "sertoli_capacity")
+_SPERM = ("spermatogenic_efficiency",)
+BASELINE_PARAMETER: Mapping[str, tuple[str, ...]] = {
+    "total_testosterone": _AXIS,
+    "lh": _AXIS,
+    "estradiol": _AXIS,
+    "sperm_concentration": _SPERM,
+    "shbg": _AXIS,
+    "free_testosterone": _AXIS,
+    "fsh": _AXIS,
+    "inhibin_b": _AXIS,
+    "total_motile_count": (*_SPERM, "semen_volume", "motility_fraction"),
+    "total_sperm_count": (*_SPERM, "semen_volume"),
 }
 
 
@@ -138,47 +147,79 @@ class Matched:
     men: tuple[Patient, ...]
     target: Mapping[str, float]
     achieved: Mapping[str, float]
+    # the standard error (log space) of each published mean that the fit weighed it by
+    sd: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def worst_relative_error(self) -> float:
         return max((abs(self.achieved[k] / v - 1.0) for k, v in self.target.items() if v), default=0.0)
 
+    @property
+    def at_bound(self) -> tuple[str, ...]:
+        """The typical values that ended at a bound of the table (a sign the model cannot explain the baseline)."""
+        out = []
+        for k, v in self.typical.items():
+            p = parameters.get(k)
+            lo = max(p.lower or 0.0, 1e-4)
+            if v <= lo * 1.001 or (p.upper is not None and v >= p.upper * 0.999):
+                out.append(k)
+        return tuple(out)
+
 
 def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, base: Patient | str = "eugonadal",
                    age: float | None = None, bmi: float | None = None, age_sd: float = 0.0,
-                   bmi_sd: float = 0.0) -> Matched:
-    """Calibrate the typical values so that the cohort's mean baseline equals ``target``.
+                   bmi_sd: float = 0.0, n_published: int = 1) -> Matched:
+    """The typical values that bring the cohort's mean baseline to ``target``: a maximum a posteriori fit.
 
-    ``target`` maps canonical observables to published baseline means (canonical units).  Each
-    observable moves the typical value of :data:`BASELINE_PARAMETER`; the fit is a least-squares
-    problem in log space over those values (the same men, i.e. the same random draws, throughout).
+    ``target`` maps canonical observables to published baseline means (canonical units).  The
+    typical values of every parameter the targets depend on (:data:`BASELINE_PARAMETER`) are
+    fitted jointly, in log space, by :func:`hpgsim.calibrate.map_fit` (the machinery that fits one
+    man's twin):
+
+    * prior: each typical value log-normal around the base man's (his phenotype's) with the
+      between-man SD of the table's ``cv`` (a selected cohort's typical man is a man of the
+      population), so the baseline moves the parameters it identifies and leaves the others;
+    * likelihood: the log of each published mean normal around the log of the cohort's simulated
+      mean, with the standard error of a mean of ``n_published`` men: the SD of the virtual men's
+      log values at the prior (between-man spread) and the lab's within-subject SD
+      (``lab_cv_*``) together, over the square root of ``n_published``.
+
+    The baseline is simulated after the base man's treatment history (a run-in).  The same men,
+    i.e. the same random draws, are used throughout.  :attr:`Matched.at_bound` names typical values that end at a bound.
     """
     base = phenotype(base) if isinstance(base, str) else base
     obs = [k for k in target if k in BASELINE_PARAMETER]
     unknown = [k for k in target if k not in BASELINE_PARAMETER]
     if unknown:
         raise InputError("baseline", f"cannot match '{unknown[0]}'; allowed: {', '.join(BASELINE_PARAMETER)}")
-    names = list(dict.fromkeys(BASELINE_PARAMETER[k] for k in obs))
-    start = {k: base.overrides.get(k, parameters.get(k).value) for k in names}
-    x0 = np.log(np.maximum([start[k] for k in names], 1e-3))
+    if not isinstance(n_published, int) or n_published < 1:
+        raise InputError("n_published", f"{n_published!r} is not allowed; allowed: a whole number of men >= 1")
+    names = list(dict.fromkeys(p for k in obs for p in BASELINE_PARAMETER[k]))
     lo = np.log([max(parameters.get(k).lower or 1e-4, 1e-4) for k in names])
     hi = np.log([parameters.get(k).upper for k in names])
-    x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+    mu0 = np.log(np.maximum([base.overrides.get(k, parameters.get(k).value) for k in names], 1e-4))
+    mu0 = np.clip(mu0, lo + 1e-6, hi - 1e-6)
+    psd = np.array([math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in names])
+    floor = np.array([DETECTION_FLOOR[k] for k in obs])
     goal = np.array([target[k] for k in obs], dtype=float)
 
-    def men_at(x):
+    def men_at(x, tag=""):
         return virtual_population(n, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age, bmi=bmi,
-                                  age_sd=age_sd, bmi_sd=bmi_sd)
+                                  age_sd=age_sd, bmi_sd=bmi_sd, name=f"man{tag}")
 
-    def means(x):
-        vals = baseline(men_at(x), obs)
-        return np.array([np.nanmean(vals[k]) for k in obs])
+    def values(xs):
+        men = [m for i, x in enumerate(xs) for m in men_at(x, f"{i}-")]
+        vals = baseline(men, obs)
+        return np.stack([vals[k].reshape(len(xs), n) for k in obs], axis=-1)  # (cohorts, men, observables)
 
-    def resid(x):
-        return np.log(np.maximum(means(x), 1e-9)) - np.log(np.maximum(goal, 1e-9))
+    def model(xs):
+        return np.log(np.maximum(np.nanmean(values(xs), axis=1), 0.0) + floor)
 
-    sol = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, xtol=1e-6, ftol=1e-8, max_nfev=60)
-    men = men_at(sol.x)
-    got = means(sol.x)
-    return Matched(typical=dict(zip(names, np.exp(sol.x).tolist())), men=tuple(men),
-                   target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())))
+    between = np.nan_to_num(np.nanstd(np.log(np.maximum(values(mu0[None, :])[0], 0.0) + floor), axis=0))
+    sd = np.sqrt(between ** 2 + np.array([lab_sd(k) for k in obs]) ** 2) / math.sqrt(n_published)
+    fit = map_fit(model, np.log(np.maximum(goal, 0.0) + floor), sd, mu0, psd, lo, hi, max_nfev=60, xtol=1e-6,
+                  ftol=1e-8)
+    got = np.exp(fit.pred) - floor
+    return Matched(typical=dict(zip(names, np.exp(fit.theta).tolist())), men=tuple(men_at(fit.theta)),
+                   target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())),
+                   sd=dict(zip(obs, sd.tolist())))

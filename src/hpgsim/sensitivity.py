@@ -173,7 +173,8 @@ def nominal_man(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Patient:
     typical: dict[str, float] = {}
     target = baseline_target(spec)
     if target:
-        typical = dict(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi).typical)
+        typical = dict(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
+                                      n_published=pop.n).typical)
     over = {**base.overrides, **{k: parameters.clip(k, v) for k, v in typical.items()}}
     return Patient(name=f"{spec.id}_typical", age=pop.age_years if pop.age_years is not None else base.age,
                    bmi=pop.bmi if pop.bmi is not None else base.bmi, overrides=over, history=base.history)

@@ -423,7 +423,8 @@ def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Pat
     base = cohort_base(spec)
     target = baseline_target(spec)
     if target:
-        return list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi).men)
+        return list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
+                                   n_published=pop.n).men)
     return virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
 
 
