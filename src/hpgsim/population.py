@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -138,6 +138,8 @@ class Matched:
     men: tuple[Patient, ...]
     target: Mapping[str, float]
     achieved: Mapping[str, float]
+    drawn: int = 0  # men drawn (the pool screened; ``len(men)`` without a screen)
+    enrolled: tuple[int, ...] = ()  # with a screen: the positions of ``men`` among the men drawn
 
     @property
     def worst_relative_error(self) -> float:
@@ -146,12 +148,18 @@ class Matched:
 
 def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, base: Patient | str = "eugonadal",
                    age: float | None = None, bmi: float | None = None, age_sd: float = 0.0,
-                   bmi_sd: float = 0.0) -> Matched:
+                   bmi_sd: float = 0.0, screen: Callable[[Sequence[Patient]], np.ndarray] | None = None,
+                   pool: int | None = None) -> Matched:
     """Calibrate the typical values so that the cohort's mean baseline equals ``target``.
 
     ``target`` maps canonical observables to published baseline means (canonical units).  Each
     observable moves the typical value of :data:`BASELINE_PARAMETER`; the fit is a least-squares
     problem in log space over those values (the same men, i.e. the same random draws, throughout).
+
+    ``screen`` (a trial's inclusion criteria: men -> mask of those who meet them) matches the
+    enrolled men instead: ``pool`` men (default ``n``) are drawn at each trial of the typical
+    values, and the mean is that of the first ``n`` who pass the screen (all who pass, if fewer;
+    the whole pool if none does). ``men`` are then those who passed, at most ``n``.
     """
     base = phenotype(base) if isinstance(base, str) else base
     obs = [k for k in target if k in BASELINE_PARAMETER]
@@ -165,13 +173,23 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     hi = np.log([parameters.get(k).upper for k in names])
     x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
     goal = np.array([target[k] for k in obs], dtype=float)
+    drawn = n if screen is None or pool is None else max(int(pool), 1)
 
     def men_at(x):
-        return virtual_population(n, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age, bmi=bmi,
-                                  age_sd=age_sd, bmi_sd=bmi_sd)
+        return virtual_population(drawn, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age,
+                                  bmi=bmi, age_sd=age_sd, bmi_sd=bmi_sd)
+
+    def enrolled(men) -> np.ndarray:
+        """Indices of the men the cohort keeps (all of them without a screen)."""
+        if screen is None:
+            return np.arange(len(men))
+        kept = np.flatnonzero(np.asarray(screen(men), dtype=bool))[:n]
+        return kept if kept.size else np.arange(len(men))
 
     def means(x):
-        vals = baseline(men_at(x), obs)
+        men = men_at(x)
+        idx = enrolled(men)
+        vals = baseline([men[i] for i in idx], obs)
         return np.array([np.nanmean(vals[k]) for k in obs])
 
     def resid(x):
@@ -179,6 +197,11 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
 
     sol = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, xtol=1e-6, ftol=1e-8, max_nfev=60)
     men = men_at(sol.x)
+    kept: tuple[int, ...] = ()
+    if screen is not None:
+        kept = tuple(int(i) for i in np.flatnonzero(np.asarray(screen(men), dtype=bool))[:n])
+        men = [men[i] for i in kept]
     got = means(sol.x)
     return Matched(typical=dict(zip(names, np.exp(sol.x).tolist())), men=tuple(men),
-                   target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())))
+                   target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())), drawn=drawn,
+                   enrolled=kept)
