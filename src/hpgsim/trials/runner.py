@@ -3,7 +3,10 @@
 One cohort per trial: virtual men around the spec's phenotype (``eugonadal`` if it names none),
 at its age and BMI, matched to its published baseline with
 :func:`hpgsim.population.match_baseline` where it gives one (else
-:func:`hpgsim.population.virtual_population`). A run-in is a treatment history the men share,
+:func:`hpgsim.population.virtual_population`). Where the spec gives inclusion criteria
+(``population.inclusion``), men are screened on them (:func:`enrol`, :func:`screen`: the 08:00
+reading the endpoints read, before the run-in or at its end) until the cohort has its men, and the
+matching is done on the enrolled men; the share screened in is reported. A run-in is a treatment history the men share,
 ending at the arm's week 0. Every arm then starts from the same men: doses during its ``weeks``,
 follow-up without doses, 08:00 samples on exactly the days its endpoints need.
 

@@ -11,6 +11,15 @@ needs and falls inside its arm's simulated span. A malformed spec raises
 allowed, e.g. ``WHO1990.yaml: arms[0].endpoints[1].kind: 'mode' is not an endpoint kind;
 allowed: mean, median, ...``.
 
+Inclusion criteria (optional, ``population.inclusion``): the published screening labs the men
+had to meet, each an observable with one bound, ``below`` (reading < value) or ``at_least``
+(reading >= value), its ``unit`` (none for the ratios) and ``at``: ``screening`` (default; before
+the run-in, week 0 where there is none) or ``end_of_run_in`` (the arms' week 0; needs a
+``run_in``), e.g. ``inclusion: [{observable: sperm_concentration, below: 0.1, unit: M/mL, at:
+end_of_run_in}]``. Two bounds on one observable are two criteria. A bad criterion is refused like
+any other field, e.g. ``GNRH.yaml: population.inclusion[0].at: 'week0' is not a screening time;
+allowed: screening, end_of_run_in``. How the runner screens: :func:`hpgsim.trials.runner.enrol`.
+
 Published values are required for validation. A study *design* (``hpgsim trial``: a user's own
 trial, nothing published yet) is read with ``published=False``: then ``citation`` and
 ``source_quality`` may be left out, an arm may have no endpoints, and an endpoint may have no
