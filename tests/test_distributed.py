@@ -81,6 +81,23 @@ def test_trial_on_dask_is_bit_identical_to_in_process(client):
     assert_same_cohorts(local.cohorts, chunked.cohorts)
 
 
+def test_screened_trial_on_dask_is_bit_identical_to_in_process(client):
+    """Inclusion criteria (read at the end of the run-in) and baseline matching of the enrolled men
+    happen in the client: the same men, arrays and endpoints on a LocalCluster."""
+    data = json.loads(json.dumps(SPEC))
+    data["id"] = "DIST_AI_SCREENED"
+    data["population"]["inclusion"] = [{"observable": "estradiol", "at_least": 30, "unit": "pg/mL",
+                                        "at": "end_of_run_in"}]
+    spec = parse_spec(data)
+    local = run_trial(spec, n_men=20, seed=2)
+    assert local.screened > local.n_men == 20  # some men were screened out
+    dist = run_trial(spec, n_men=20, seed=2, simulator=DaskSimulator(client, chunk=6))
+    assert dist.screened == local.screened
+    assert_same_cohorts(local.cohorts, dist.cohorts)
+    assert [r.to_dict() for r in local.endpoints] == [r.to_dict() for r in dist.endpoints]
+    assert local.baseline == dist.baseline
+
+
 def test_several_trials_in_flight_keep_their_order(client):
     second = dict(SPEC, id="DIST_AI_TWO", population={"description": "men", "n": 12, "bmi": 27.0})
     specs = [parse_spec(SPEC), parse_spec(second)]

@@ -402,3 +402,64 @@ def test_arbitrary_files_load_or_raise_input_error(text, tmp_path_factory):
         load_spec(path)
     except InputError as e:
         assert "\n" not in str(e) and str(e).startswith(str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# inclusion criteria
+# ---------------------------------------------------------------------------------------------
+
+
+def with_inclusion(criteria, name: str = "GNRH_PUMP_POORRESP") -> dict:
+    data = raw(name)
+    data["population"]["inclusion"] = criteria
+    return data
+
+
+def test_inclusion_criteria_read():
+    spec = parse_spec(with_inclusion([
+        {"observable": "total_testosterone", "below": 10.4, "unit": "nmol/L"},
+        {"observable": "sperm_concentration", "below": 0.1, "unit": "M/mL", "at": "end_of_run_in"},
+        {"observable": "t_e2_ratio", "at_least": 10}]))
+    first, second, third = spec.population.inclusion
+    assert (first.bound, first.threshold, first.unit, first.at) == ("below", 10.4, "nmol/L", "screening")
+    assert second.label == "sperm_concentration < 0.1 M/mL at the end of the run-in"
+    assert third.unit == "-" and third.label == "t_e2_ratio >= 10 at screening"
+    assert list(first.passes([10.0, 10.4, 11.0, float("nan")])) == [True, False, False, False]
+    assert list(third.passes([9.99, 10.0])) == [False, True]
+
+
+def test_specs_without_inclusion_have_none():
+    assert parse_spec(raw("LEDER2004_G1")).population.inclusion == []
+    for path in EXAMPLE_FILES:
+        assert load_spec(path).population.inclusion == []
+
+
+@pytest.mark.parametrize("criterion, field, says", [
+    ({"observable": "sperm", "below": 0.1, "unit": "M/mL"}, "observable", "'sperm' is not an observable; allowed:"),
+    ({"observable": "lh", "unit": "IU/L"}, "below", "needs exactly one bound; allowed: below or at_least"),
+    ({"observable": "lh", "below": 5, "at_least": 1, "unit": "IU/L"}, "at_least", "one bound, not both"),
+    ({"observable": "lh", "below": 0, "unit": "IU/L"}, "below", "0 is not allowed; allowed: > 0"),
+    ({"observable": "lh", "below": "low", "unit": "IU/L"}, "below", "allowed: a finite number"),
+    ({"observable": "lh", "below": 5}, "unit", "missing; lh needs a unit; allowed: IU/L, mIU/mL"),
+    ({"observable": "lh", "below": 5, "unit": "ng/dL"}, "unit", "'ng/dL' is not a unit of lh; allowed: IU/L"),
+    ({"observable": "lh", "below": 5, "unit": "IU/L", "at": "baseline"}, "at",
+     "'baseline' is not a screening time; allowed: screening, end_of_run_in"),
+    ({"observable": "lh", "above": 5, "unit": "IU/L"}, "above",
+     "unknown field; allowed: observable, below, at_least, unit, at, note"),
+])
+def test_bad_inclusion_criterion(criterion, field, says):
+    e = refusal(with_inclusion([{"observable": "fsh", "below": 5, "unit": "IU/L"}, criterion]))
+    assert e.field == f"bad.yaml: population.inclusion[1].{field}"
+    assert says in str(e)
+
+
+def test_inclusion_must_be_a_list():
+    e = refusal(with_inclusion({"observable": "lh", "below": 5, "unit": "IU/L"}))
+    assert e.field == "bad.yaml: population.inclusion" and "allowed: a list" in str(e)
+
+
+def test_end_of_run_in_needs_a_run_in():
+    data = with_inclusion([{"observable": "lh", "below": 5, "unit": "IU/L", "at": "end_of_run_in"}], "LEDER2004_G1")
+    e = refusal(data)
+    assert e.field == "bad.yaml: population.inclusion[0].at"
+    assert "'end_of_run_in' needs a run_in; allowed: screening" in str(e)

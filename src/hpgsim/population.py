@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -107,12 +107,12 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
     chol = _cholesky(correlations)
     a0 = base.age if age is None else float(age)
     b0 = base.bmi if bmi is None else float(bmi)
-    for field, v, (lo, hi), unit in (("age", a0, AGE_RANGE, "years"), ("bmi", b0, BMI_RANGE, "kg/m2")):
+    for what, v, (lo, hi), unit in (("age", a0, AGE_RANGE, "years"), ("bmi", b0, BMI_RANGE, "kg/m2")):
         if not lo <= v <= hi:
-            raise InputError(field, f"{v:g} is outside the allowed range {lo:g}-{hi:g} {unit}")
-    for field, v in (("age_sd", age_sd), ("bmi_sd", bmi_sd)):
+            raise InputError(what, f"{v:g} is outside the allowed range {lo:g}-{hi:g} {unit}")
+    for what, v in (("age_sd", age_sd), ("bmi_sd", bmi_sd)):
         if not float(v) >= 0.0:
-            raise InputError(field, f"{v!r} is not allowed; allowed: a spread >= 0")
+            raise InputError(what, f"{v!r} is not allowed; allowed: a spread >= 0")
     # draws stay within the usual adult ranges, or within the allowed ones on the side where the cohort's mean lies
     # outside them (a cohort of adolescents keeps its mean)
     a_lo = DRAWN_AGE[0] if a0 >= DRAWN_AGE[0] else AGE_RANGE[0]
@@ -149,6 +149,8 @@ class Matched:
     achieved: Mapping[str, float]
     # the standard error (log space) of each published mean that the fit weighed it by
     sd: Mapping[str, float] = field(default_factory=dict)
+    drawn: int = 0  # men drawn (the pool screened; ``len(men)`` without a screen)
+    enrolled: tuple[int, ...] = ()  # with a screen: the positions of ``men`` among the men drawn
 
     @property
     def worst_relative_error(self) -> float:
@@ -168,7 +170,8 @@ class Matched:
 
 def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, base: Patient | str = "eugonadal",
                    age: float | None = None, bmi: float | None = None, age_sd: float = 0.0,
-                   bmi_sd: float = 0.0, n_published: int = 1) -> Matched:
+                   bmi_sd: float = 0.0, n_published: int = 1,
+                   screen: Callable[[Sequence[Patient]], np.ndarray] | None = None, pool: int | None = None) -> Matched:
     """The typical values that bring the cohort's mean baseline to ``target``: a maximum a posteriori fit.
 
     ``target`` maps canonical observables to published baseline means (canonical units).  The
@@ -186,6 +189,11 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
 
     The baseline is simulated after the base man's treatment history (a run-in).  The same men,
     i.e. the same random draws, are used throughout.  :attr:`Matched.at_bound` names typical values that end at a bound.
+
+    ``screen`` (a trial's inclusion criteria: men -> mask of those who meet them) matches the
+    enrolled men instead: ``pool`` men (default ``n``) are drawn at each trial of the typical
+    values, and the mean is that of the first ``n`` who pass the screen (all who pass, if fewer;
+    the whole pool if none does). ``men`` are then those who passed, at most ``n``.
     """
     base = phenotype(base) if isinstance(base, str) else base
     obs = [k for k in target if k in BASELINE_PARAMETER]
@@ -202,15 +210,33 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     psd = np.array([math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in names])
     floor = np.array([DETECTION_FLOOR[k] for k in obs])
     goal = np.array([target[k] for k in obs], dtype=float)
+    drawn = n if screen is None or pool is None else max(int(pool), 1)
 
     def men_at(x, tag=""):
-        return virtual_population(n, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age, bmi=bmi,
+        return virtual_population(drawn, seed=seed, base=base, typical=dict(zip(names, np.exp(x))), age=age, bmi=bmi,
                                   age_sd=age_sd, bmi_sd=bmi_sd, name=f"man{tag}")
 
+    def enrolled(mask: np.ndarray) -> np.ndarray:
+        """Positions of the men the cohort keeps: the first ``n`` who pass (the whole pool if none does)."""
+        kept = np.flatnonzero(mask)[:n]
+        return kept if kept.size else np.arange(mask.size)
+
     def values(xs):
-        men = [m for i, x in enumerate(xs) for m in men_at(x, f"{i}-")]
-        vals = baseline(men, obs)
-        return np.stack([vals[k].reshape(len(xs), n) for k in obs], axis=-1)  # (cohorts, men, observables)
+        """(cohorts, men, observables) of the enrolled men at each typical-value vector (NaN past a cohort's men)."""
+        cohorts = [men_at(x, f"{i}-") for i, x in enumerate(xs)]
+        if screen is None:
+            picks = [np.arange(drawn)] * len(xs)
+        else:
+            mask = np.asarray(screen([m for c in cohorts for m in c]), dtype=bool).reshape(len(xs), drawn)
+            picks = [enrolled(row) for row in mask]
+        vals = baseline([c[j] for c, pick in zip(cohorts, picks) for j in pick], obs)
+        out = np.full((len(xs), max(len(pick) for pick in picks), len(obs)), np.nan)
+        start = 0
+        for i, pick in enumerate(picks):
+            for j, k in enumerate(obs):
+                out[i, :len(pick), j] = vals[k][start:start + len(pick)]
+            start += len(pick)
+        return out
 
     def model(xs):
         return np.log(np.maximum(np.nanmean(values(xs), axis=1), 0.0) + floor)
@@ -220,6 +246,11 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     fit = map_fit(model, np.log(np.maximum(goal, 0.0) + floor), sd, mu0, psd, lo, hi, max_nfev=60, xtol=1e-6,
                   ftol=1e-8)
     got = np.exp(fit.pred) - floor
-    return Matched(typical=dict(zip(names, np.exp(fit.theta).tolist())), men=tuple(men_at(fit.theta)),
+    men = men_at(fit.theta)
+    kept: tuple[int, ...] = ()
+    if screen is not None:
+        kept = tuple(int(i) for i in np.flatnonzero(np.asarray(screen(men), dtype=bool))[:n])
+        men = [men[i] for i in kept]
+    return Matched(typical=dict(zip(names, np.exp(fit.theta).tolist())), men=tuple(men),
                    target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())),
-                   sd=dict(zip(obs, sd.tolist())))
+                   sd=dict(zip(obs, sd.tolist())), drawn=drawn, enrolled=kept)

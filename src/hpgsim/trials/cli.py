@@ -126,8 +126,11 @@ def validate(
     except InputError as e:
         _fail(str(e))
     curves = plot is not None or report_md is not None
-    report = _run(loaded, n_men=n_men, seed=seed, fitting=fitting_map, curves=curves, workers=workers,
-                  scheduler=scheduler, chunk=chunk)
+    try:
+        report = _run(loaded, n_men=n_men, seed=seed, fitting=fitting_map, curves=curves, workers=workers,
+                      scheduler=scheduler, chunk=chunk)
+    except InputError as e:  # inclusion criteria that too few virtual men meet: nothing written
+        _fail(str(e))
     if json_out is not None:
         _write_json(json_out, report.to_dict())
     if plot is not None:
@@ -272,6 +275,16 @@ def _print(report: ValidationReport, fitting_file: Optional[Path]) -> None:
     if b.row_count:
         con.print(b)
 
+    screened = [t for t in report.trials if t.spec.population.inclusion]
+    if screened:
+        c = Table(title="inclusion criteria: virtual men screened to enrol the cohort")
+        for name in ("trial", "criteria", "enrolled", "screened", "screened in"):
+            c.add_column(name)
+        for trial in screened:
+            c.add_row(trial.id, "; ".join(x.label for x in trial.spec.population.inclusion), str(trial.n_men),
+                      str(trial.screened), f"{100.0 * trial.screened_in:.0f}%")
+        con.print(c)
+
     s = Table(title="score per trial")
     for name in ("trial", "group", "endpoints within tolerance", "directions right", "failed men", "seconds"):
         s.add_column(name)
@@ -403,7 +416,10 @@ def trial(
         _fail(str(e))
     with ExitStack() as stack:
         sim = _simulator(stack, workers=workers, scheduler=scheduler, chunk=chunk)
-        result = _run_design(design, sim, n_men=n_men, seed=seed, at_weeks=at_week, every=every)
+        try:
+            result = _run_design(design, sim, n_men=n_men, seed=seed, at_weeks=at_week, every=every)
+        except InputError as e:  # inclusion criteria that too few virtual men meet
+            _fail(str(e))
     if json_out is not None:
         _write_json(json_out, result.to_dict())
     if csv_out is not None:
@@ -460,6 +476,9 @@ def _print_design(result) -> None:
     pop = result.spec.population
     con.print(f"[bold]{result.id}[/bold]: {pop.description}; {result.n_men} virtual men per arm, seed {result.seed} "
               f"({result.seconds:.1f} s)")
+    if pop.inclusion:
+        con.print(f"inclusion: {'; '.join(c.label for c in pop.inclusion)}: {result.n_men} of {result.screened} "
+                  f"virtual men screened in ({100.0 * result.screened_in:.0f}%)")
     for arm in result.arms:
         weeks = [0.0, arm.weeks] + ([arm.weeks + arm.follow_up_weeks] if arm.follow_up_weeks else [])
         weeks = list(dict.fromkeys(weeks))

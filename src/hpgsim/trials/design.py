@@ -3,8 +3,9 @@
 The spec is a trial spec (``shared/validation/FORMAT.md``) read as a design
 (:func:`hpgsim.trials.spec.load_spec` with ``published=False``): no citation, no published values,
 arms without endpoints are all allowed. The cohort is built exactly as the validation runner builds
-it (:func:`hpgsim.trials.runner.build_cohort`: phenotype, age, BMI, matched to a baseline if the spec
-gives one, run-in as shared history) and every arm starts from the same men.
+it (:func:`hpgsim.trials.runner.enrol`: phenotype, age, BMI, matched to a baseline if the spec
+gives one, run-in as shared history, screened by the spec's ``population.inclusion`` criteria if it
+gives any; the share of screened men who met them is reported) and every arm starts from the same men.
 
 What comes out, per arm:
 
@@ -40,8 +41,8 @@ from hpgsim.trials.runner import (
     LocalSimulator,
     _arm_samples,
     _last_day,
-    build_cohort,
     check_spec,
+    enrol,
     predict,
     sample_day,
     treatment,
@@ -158,10 +159,16 @@ class DesignResult:
     endpoints: tuple[EndpointPrediction, ...]
     cohorts: dict[str, CohortResult]
     seconds: float
+    screened: int | None = None  # virtual men screened to enrol n_men (None: as many as enrolled)
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def screened_in(self) -> float:
+        """The share of screened virtual men who met the inclusion criteria (1 without criteria)."""
+        return self.n_men / self.screened if self.screened else 1.0
 
     def rows(self) -> list[dict[str, Any]]:
         """The bands as a long table: arm, day, week, observable, unit, p5, median, p95, n_ok."""
@@ -194,7 +201,10 @@ class DesignResult:
                       "week": p.endpoint.week, "after_week": p.endpoint.after_week, "threshold": p.endpoint.threshold,
                       "unit": p.endpoint.unit, "predicted": _num(p.predicted), "published": p.endpoint.value}
                      for p in self.endpoints]
-        return {"trial": self.id, "n_men": self.n_men, "seed": self.seed, "band": "median and 5th-95th percentile",
+        return {"trial": self.id, "n_men": self.n_men, "seed": self.seed,
+                "inclusion": [c.label for c in self.spec.population.inclusion],
+                "screened": self.screened or self.n_men, "screened_in": _num(self.screened_in),
+                "band": "median and 5th-95th percentile",
                 "arms": arms, "responders": responders, "endpoints": endpoints, "seconds": round(self.seconds, 2),
                 "disclaimer": DISCLAIMER}
 
@@ -266,9 +276,9 @@ def run_design(spec: TrialSpec, *, n_men: int | None = None, seed: int = 0, ever
     if n < 1:
         raise InputError("--n-men", f"{n} is not allowed; allowed: a whole number of men >= 1")
     t0 = time.perf_counter()
-    men = build_cohort(spec, n_men=n, seed=seed)
+    cohort = enrol(spec, n_men=n, seed=seed)
     jobs = plan_design(spec, every_days=every_days, at_weeks=at_weeks)
-    results = (simulator or LocalSimulator()).submit(men, jobs).result(on_arm=on_arm, on_men=on_men)
+    results = (simulator or LocalSimulator()).submit(cohort.men, jobs).result(on_arm=on_arm, on_men=on_men)
     responders = _responder_endpoints(spec, at_weeks)
     arms, rows, predictions = [], [], []
     cohorts: dict[str, CohortResult] = {}
@@ -286,7 +296,8 @@ def run_design(spec: TrialSpec, *, n_men: int | None = None, seed: int = 0, ever
             if e.kind not in FRACTION_KINDS:
                 predictions.append(EndpointPrediction(arm=arm.name, endpoint=e, predicted=predict(e, res)))
     return DesignResult(spec=spec, n_men=n, seed=seed, arms=tuple(arms), responders=tuple(rows),
-                        endpoints=tuple(predictions), cohorts=cohorts, seconds=time.perf_counter() - t0)
+                        endpoints=tuple(predictions), cohorts=cohorts, seconds=time.perf_counter() - t0,
+                        screened=cohort.screened)
 
 
 def _row_of(res: CohortResult, e: Endpoint) -> int:

@@ -3,7 +3,10 @@
 One cohort per trial: virtual men around the spec's phenotype (``eugonadal`` if it names none),
 at its age and BMI, matched to its published baseline with
 :func:`hpgsim.population.match_baseline` where it gives one (else
-:func:`hpgsim.population.virtual_population`). A run-in is a treatment history the men share,
+:func:`hpgsim.population.virtual_population`). Where the spec gives inclusion criteria
+(``population.inclusion``), men are screened on them (:func:`enrol`, :func:`screen`: the 08:00
+reading the endpoints read, before the run-in or at its end) until the cohort has its men, and the
+matching is done on the enrolled men; the share screened in is reported. A run-in is a treatment history the men share,
 ending at the arm's week 0. Every arm then starts from the same men: doses during its ``weeks``,
 follow-up without doses, 08:00 samples on exactly the days its endpoints need.
 
@@ -46,7 +49,7 @@ import pandas as pd
 
 from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
-from hpgsim.population import BASELINE_PARAMETER, match_baseline, virtual_population
+from hpgsim.population import BASELINE_PARAMETER, baseline, match_baseline, virtual_population
 from hpgsim.regimen import Regimen
 from hpgsim.simulate import OBSERVABLES, CohortResult, simulate_cohort
 from hpgsim.trials.spec import (
@@ -54,6 +57,7 @@ from hpgsim.trials.spec import (
     LEVEL_KINDS,
     OBSERVABLE_UNITS,
     SAMPLE_CLOCK_HOUR,
+    SCREENING_TIMES,
     TIME_KINDS,
     Arm,
     Endpoint,
@@ -70,6 +74,10 @@ __all__ = [
     "run_trial",
     "run_trials",
     "build_cohort",
+    "Cohort",
+    "enrol",
+    "screen",
+    "MIN_SCREEN_SHARE",
     "cohort_base",
     "baseline_target",
     "ArmJob",
@@ -335,10 +343,16 @@ class TrialResult:
     n_men: int
     n_failed: int  # men whose simulation failed, summed over arms
     seconds: float
+    screened: int | None = None  # virtual men screened to enrol n_men (None: as many as enrolled)
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def screened_in(self) -> float:
+        """The share of screened virtual men who met the inclusion criteria (1 without criteria)."""
+        return self.n_men / self.screened if self.screened else 1.0
 
     @property
     def score(self) -> Score:
@@ -384,6 +398,8 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         """FORMAT.md's JSON document, with per-trial and per-group scores and the cohorts' baselines."""
         trials = [{"trial": t.id, "group": self.group(t.id), **t.score.to_dict(), "n_men": t.n_men,
+                   "screened": t.screened or t.n_men, "screened_in": _num(t.screened_in),
+                   "inclusion": [c.label for c in t.spec.population.inclusion],
                    "failed": t.n_failed, "seconds": round(t.seconds, 2),
                    "baseline": {k: {"published": _num(p), "predicted": _num(q), "unit": u}
                                 for k, (p, q, u) in t.baseline.items()}}
@@ -416,16 +432,130 @@ def baseline_target(spec: TrialSpec) -> dict[str, float]:
             for k in spec.population.baseline if k in BASELINE_PARAMETER}
 
 
-def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:
-    """The trial's virtual men: its phenotype, age and BMI, run-in as shared history, matched to
-    the published baseline observables that a cohort can be matched on."""
+MIN_SCREEN_SHARE = 0.05
+"""The fewest share of screened virtual men that must meet a trial's inclusion criteria: at most
+``n / MIN_SCREEN_SHARE`` men are screened for a cohort of ``n`` (design choice: bounds the cost of
+screening at 20 times the cohort; criteria that almost nobody in the phenotype meets point to a
+wrong phenotype, unit or threshold rather than to a rare subgroup worth simulating)."""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A trial's enrolled men and how many virtual men were screened to find them (``screened``
+    equals ``len(men)`` for a trial without inclusion criteria)."""
+
+    men: list[Patient]
+    screened: int
+
+    @property
+    def share(self) -> float:
+        """The share of screened men who were enrolled."""
+        return len(self.men) / self.screened if self.screened else 1.0
+
+
+def _pre_run_in(spec: TrialSpec) -> tuple[tuple[str, float, float], ...]:
+    """The men's treatment history at screening (before the run-in): the phenotype's own."""
+    return phenotype(spec.population.phenotype or "eugonadal").history
+
+
+def screen(spec: TrialSpec, men: Sequence[Patient]) -> np.ndarray:
+    """Which of ``men`` meet every inclusion criterion of ``spec`` (a boolean mask).
+
+    A reading is the man's 08:00 value as the endpoints read it (the simulated observable,
+    converted to the criterion's unit): at ``screening`` from his history before the run-in (week 0
+    where there is no run-in), at ``end_of_run_in`` at the arms' week 0. A man whose reading is not
+    finite (failed simulation) does not pass."""
+    men = list(men)
+    keep = np.ones(len(men), dtype=bool)
+    criteria = spec.population.inclusion
+    if not criteria or not men:
+        return keep
+    for at in SCREENING_TIMES:
+        chosen = [c for c in criteria if c.at == at]
+        if not chosen:
+            continue
+        who = men
+        if at == "screening" and spec.run_in is not None:
+            pre = _pre_run_in(spec)
+            who = [replace(m, history=pre) for m in men]
+        values = baseline(who, list(dict.fromkeys(c.observable for c in chosen)))
+        for c in chosen:
+            factor = convert(c.observable, 1.0, OBSERVABLE_UNITS[c.observable][0], c.unit or "-")
+            keep &= c.passes(values[c.observable] * factor)
+    return keep
+
+
+def _enrol_rounds(spec: TrialSpec, draw: Callable[[int], list[Patient]], n: int) -> Cohort:
+    """Screen the men of ``draw`` (the first m men of one virtual population) in rounds until ``n``
+    pass; ``screened`` counts the men up to the n-th who passed."""
+    cap = math.ceil(n / MIN_SCREEN_SHARE)
+    kept: list[int] = []
+    men: list[Patient] = []
+    screened = 0
+    while len(kept) < n:
+        if screened >= cap:
+            share = len(kept) / screened
+            labels = "; ".join(c.label for c in spec.population.inclusion)
+            raise InputError(f"{spec.source}: population.inclusion",
+                             f"only {len(kept)} of {screened} virtual men screened ({share:.1%}) met the criteria "
+                             f"({labels}), {n} needed; allowed: criteria that at least {MIN_SCREEN_SHARE:.0%} of "
+                             "the trial's virtual population meets (check threshold, unit, time and phenotype)")
+        need = n - len(kept)
+        rate = max(len(kept) / screened, MIN_SCREEN_SHARE) if screened else 1.0
+        size = min(max(math.ceil(1.2 * need / rate) + 4, need), cap - screened)
+        drawn = draw(screened + size)
+        new = drawn[screened:]
+        for i in np.flatnonzero(screen(spec, new)):
+            kept.append(screened + int(i))
+            men.append(new[int(i)])
+        screened += size
+    return Cohort(men=men[:n], screened=kept[n - 1] + 1)
+
+
+def enrol(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Cohort:
+    """The trial's enrolled virtual men: its phenotype, age and BMI, run-in as shared history,
+    screened by the inclusion criteria and matched to the published baseline.
+
+    Without criteria this is the matched (or plain) virtual population of ``n_men``. With criteria,
+    men are drawn from one virtual population in order (man i is the same man whatever the pool)
+    and screened until ``n_men`` pass (:func:`screen`; at most ``n_men / MIN_SCREEN_SHARE`` screened,
+    else :class:`~hpgsim.errors.InputError` saying the share that passed). Where the spec gives a
+    published baseline, the typical values are matched so that the *enrolled* men's mean equals it
+    (the published baseline describes the men who met the criteria, not the men screened): the
+    matching screens a pool sized from a first screening at the phenotype's values, and the cohort
+    is then the first ``n_men`` who pass at the matched values. Deterministic for a seed; built
+    here, in the client, whatever simulates the arms."""
     pop = spec.population
     base = cohort_base(spec)
     target = baseline_target(spec)
-    if target:
-        return list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
-                                   n_published=pop.n).men)
-    return virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
+    if not pop.inclusion:
+        if target:
+            men = list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
+                                       n_published=pop.n).men)
+        else:
+            men = virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
+        return Cohort(men=men, screened=len(men))
+
+    def draw_at(typical: Mapping[str, float] | None) -> Callable[[int], list[Patient]]:
+        return lambda m: virtual_population(m, seed=seed, base=base, typical=typical, age=pop.age_years, bmi=pop.bmi)
+
+    first = _enrol_rounds(spec, draw_at(None), n_men)
+    if not target:
+        return first
+    pool = min(math.ceil(1.25 * first.screened) + 4, math.ceil(n_men / MIN_SCREEN_SHARE))
+    matched = match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
+                             screen=lambda men: screen(spec, men), pool=pool, n_published=pop.n)
+    if len(matched.men) == n_men:  # the pool held enough: the same men as screening them in rounds
+        return Cohort(men=list(matched.men), screened=matched.enrolled[-1] + 1)
+    return _enrol_rounds(spec, draw_at(matched.typical), n_men)
+
+
+def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:
+    """The trial's virtual men: its phenotype, age and BMI, run-in as shared history, matched to
+    the published baseline observables that a cohort can be matched on, and screened by the
+    published inclusion criteria if the spec gives any (:func:`enrol`, which also says how many
+    men were screened)."""
+    return enrol(spec, n_men=n_men, seed=seed).men
 
 
 def treatment(arm: Arm) -> Regimen:
@@ -515,7 +645,13 @@ def _arm_samples(arm: Arm, curves: bool) -> list[float]:
 
 
 def check_spec(spec: TrialSpec) -> None:
-    """Refuse what the spec model cannot see: a sample before the arm's first one (08:00, day 0)."""
+    """Refuse what the spec model cannot see: a sample before the arm's first one (08:00, day 0),
+    an inclusion criterion on an observable the engine does not simulate."""
+    for i, c in enumerate(spec.population.inclusion):
+        if c.observable not in OBSERVABLES:
+            raise InputError(f"{spec.source}: population.inclusion[{i}].observable",
+                             f"'{c.observable}' is not simulated, so men cannot be screened on it; allowed: "
+                             f"{', '.join(k for k in OBSERVABLE_UNITS if k in OBSERVABLES)}")
     for i, arm in enumerate(spec.arms):
         for j, e in enumerate(arm.endpoints):
             if e.sample_h is not None and sample_day(e) < 0:
@@ -697,12 +833,12 @@ def run_trial(spec: TrialSpec, *, n_men: int = 60, seed: int = 0, progress: Prog
     of days (for plots); ``simulator`` says where the arms run (default: in this process)."""
     check_spec(spec)
     t0 = time.perf_counter()
-    men = build_cohort(spec, n_men=n_men, seed=seed)
-    pending = (simulator or LocalSimulator()).submit(men, plan_arms(spec, curves=curves))
-    return _finish_trial(spec, men, pending, progress, t0)
+    cohort = enrol(spec, n_men=n_men, seed=seed)
+    pending = (simulator or LocalSimulator()).submit(cohort.men, plan_arms(spec, curves=curves))
+    return _finish_trial(spec, cohort, pending, progress, t0)
 
 
-def _finish_trial(spec: TrialSpec, men: Sequence[Patient], pending: Pending, progress: Progress | None,
+def _finish_trial(spec: TrialSpec, cohort: Cohort, pending: Pending, progress: Progress | None,
                   t0: float) -> TrialResult:
     """Collect a trial's arms and score its endpoints."""
     def arm_done(i: int) -> None:
@@ -726,8 +862,9 @@ def _finish_trial(spec: TrialSpec, men: Sequence[Patient], pending: Pending, pro
             predicted = level(first.values[k][_row(first.days, 0.0)], "mean")
             predicted = None if predicted is None else predicted * convert(k, 1.0, OBSERVABLE_UNITS[k][0], unit)
         baseline[k] = (q.value, predicted, unit)
-    return TrialResult(spec=spec, endpoints=tuple(results), baseline=baseline, cohorts=cohorts, n_men=len(men),
-                       n_failed=n_failed, seconds=time.perf_counter() - t0)
+    return TrialResult(spec=spec, endpoints=tuple(results), baseline=baseline, cohorts=cohorts,
+                       n_men=len(cohort.men), n_failed=n_failed, seconds=time.perf_counter() - t0,
+                       screened=cohort.screened)
 
 
 def _score_endpoint(spec: TrialSpec, arm: Arm, index: int, e: Endpoint, res: CohortResult) -> EndpointResult:
@@ -769,18 +906,18 @@ def run_trials(specs: Iterable[TrialSpec], *, n_men: int = 60, seed: int = 0, pr
     sim = simulator or LocalSimulator()
     t0 = time.perf_counter()
     trials: list[TrialResult] = []
-    queue: deque[tuple[TrialSpec, list[Patient], Pending, float]] = deque()
+    queue: deque[tuple[TrialSpec, Cohort, Pending, float]] = deque()
 
     def finish() -> None:
-        spec, men, pending, started = queue.popleft()
-        trials.append(_finish_trial(spec, men, pending, progress, started))
+        spec, cohort, pending, started = queue.popleft()
+        trials.append(_finish_trial(spec, cohort, pending, progress, started))
         if on_trial is not None:
             on_trial(trials[-1])
 
     for spec in specs:
         started = time.perf_counter()
-        men = build_cohort(spec, n_men=n_men, seed=seed)
-        queue.append((spec, men, sim.submit(men, plan_arms(spec, curves=curves)), started))
+        cohort = enrol(spec, n_men=n_men, seed=seed)
+        queue.append((spec, cohort, sim.submit(cohort.men, plan_arms(spec, curves=curves)), started))
         while queue and (len(queue) > sim.lookahead or queue[0][2].done()):
             finish()
     while queue:

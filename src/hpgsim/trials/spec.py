@@ -11,6 +11,15 @@ needs and falls inside its arm's simulated span. A malformed spec raises
 allowed, e.g. ``WHO1990.yaml: arms[0].endpoints[1].kind: 'mode' is not an endpoint kind;
 allowed: mean, median, ...``.
 
+Inclusion criteria (optional, ``population.inclusion``): the published screening labs the men
+had to meet, each an observable with one bound, ``below`` (reading < value) or ``at_least``
+(reading >= value), its ``unit`` (none for the ratios) and ``at``: ``screening`` (default; before
+the run-in, week 0 where there is none) or ``end_of_run_in`` (the arms' week 0; needs a
+``run_in``), e.g. ``inclusion: [{observable: sperm_concentration, below: 0.1, unit: M/mL, at:
+end_of_run_in}]``. Two bounds on one observable are two criteria. A bad criterion is refused like
+any other field, e.g. ``GNRH.yaml: population.inclusion[0].at: 'week0' is not a screening time;
+allowed: screening, end_of_run_in``. How the runner screens: :func:`hpgsim.trials.runner.enrol`.
+
 Published values are required for validation. A study *design* (``hpgsim trial``: a user's own
 trial, nothing published yet) is read with ``published=False``: then ``citation`` and
 ``source_quality`` may be left out, an arm may have no endpoints, and an endpoint may have no
@@ -54,6 +63,9 @@ __all__ = [
     "SAMPLE_CLOCK_HOUR",
     "MAX_WEEKS",
     "Quantity",
+    "SCREENING_TIMES",
+    "BOUNDS",
+    "Criterion",
     "Population",
     "RunIn",
     "Endpoint",
@@ -179,8 +191,84 @@ class Quantity(_Model):
     unit: str | None = None
 
 
+SCREENING_TIMES = ("screening", "end_of_run_in")
+"""When an inclusion criterion is read: at screening (before the run-in; week 0 where there is
+none) or at the end of the run-in (the arms' week 0)."""
+BOUNDS = ("below", "at_least")
+"""An inclusion criterion's bound: the reading must be ``< below`` or ``>= at_least``."""
+
+
+class Criterion(_Model):
+    """One published inclusion criterion on a screening lab: ``observable`` ``< below`` or
+    ``>= at_least`` (exactly one of them) in ``unit``, read ``at`` screening (default) or at the
+    end of the run-in. A reading is the man's 08:00 value, as an endpoint reads it."""
+
+    observable: str
+    below: float | None = Field(default=None, gt=0)
+    at_least: float | None = Field(default=None, gt=0)
+    unit: str | None = None
+    at: str = "screening"
+    note: str | None = None
+
+    @field_validator("observable")
+    @classmethod
+    def _observable(cls, v: str) -> str:
+        if v not in OBSERVABLE_UNITS:
+            raise ValueError(f"'{v}' is not an observable; allowed: {_allowed(OBSERVABLE_UNITS)}")
+        return v
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        if v not in SCREENING_TIMES:
+            raise ValueError(f"'{v}' is not a screening time; allowed: {_allowed(SCREENING_TIMES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Criterion:
+        given = [b for b in BOUNDS if getattr(self, b) is not None]
+        if not given:
+            raise _Invalid(("below",), "missing; a criterion needs exactly one bound; allowed: below or at_least")
+        if len(given) > 1:
+            raise _Invalid(("at_least",), "a criterion takes one bound, not both; allowed: below or at_least "
+                                          "(two criteria for a range)")
+        self.__dict__["unit"] = _unit_of(self.observable, self.unit)
+        return self
+
+    @property
+    def bound(self) -> str:
+        """``below`` or ``at_least``."""
+        return "below" if self.below is not None else "at_least"
+
+    @property
+    def threshold(self) -> float:
+        """The bound's value, in :attr:`unit`."""
+        value = self.below if self.below is not None else self.at_least
+        assert value is not None
+        return value
+
+    def passes(self, reading: Any) -> Any:
+        """Whether readings (in :attr:`unit`; an array for a cohort) meet the criterion; a
+        non-finite reading never does."""
+        import numpy as np
+
+        x = np.asarray(reading, dtype=float)
+        with np.errstate(invalid="ignore"):
+            hit = x < self.threshold if self.bound == "below" else x >= self.threshold
+        return hit & np.isfinite(x)
+
+    @property
+    def label(self) -> str:
+        """The criterion as the reports print it, e.g. ``sperm_concentration < 0.1 M/mL (end of run-in)``."""
+        sign = "<" if self.bound == "below" else ">="
+        unit = "" if self.unit == DIMENSIONLESS else f" {self.unit}"
+        when = {"screening": "at screening", "end_of_run_in": "at the end of the run-in"}[self.at]
+        return f"{self.observable} {sign} {self.threshold:g}{unit} {when}"
+
+
 class Population(_Model):
-    """Who was studied: the published baseline the virtual cohort must match."""
+    """Who was studied: the published baseline the virtual cohort must match, and the published
+    inclusion criteria (screening labs) the men must meet."""
 
     description: str
     n: int = Field(gt=0)
@@ -188,6 +276,7 @@ class Population(_Model):
     bmi: float | None = Field(default=None, ge=14.0, le=70.0)
     phenotype: str | None = None
     baseline: dict[str, Quantity] = Field(default_factory=dict)
+    inclusion: list[Criterion] = Field(default_factory=list)
 
     @field_validator("description")
     @classmethod
@@ -522,6 +611,12 @@ class TrialSpec(_Model):
             for name in ("citation", "source_quality"):
                 if getattr(self, name) is None:
                     raise _Invalid((name,), "missing; this field is required")
+        if self.run_in is None:
+            for i, c in enumerate(self.population.inclusion):
+                if c.at == "end_of_run_in":
+                    raise _Invalid(("population", "inclusion", i, "at"),
+                                   "'end_of_run_in' needs a run_in; allowed: screening (week 0 without a run-in), "
+                                   "or give the spec a run_in")
         return self
 
     @property

@@ -195,6 +195,8 @@ def run(spec, *, n_men: int = 40, seed: int = 0, progress: Callable[[str, str], 
     return {
         "id": spec.id, "citation": spec.citation, "population": spec.population.description,
         "n_men": result.n_men, "n_failed": result.n_failed, "seed": seed, "seconds": round(result.seconds, 2),
+        "inclusion": [c.label for c in spec.population.inclusion], "screened": result.screened or result.n_men,
+        "screened_in": _f(result.screened_in),
         "score": {**score.to_dict(), "pass_rate": score.pass_rate, "direction_rate": score.direction_rate},
         "endpoints": rows,
         "baseline": [{"observable": k, "published": _f(pub), "predicted": _f(pred), "unit": unit}

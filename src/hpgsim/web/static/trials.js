@@ -20,7 +20,10 @@
     var html = "<h2>" + hpg.esc(r.id) + ": " + pct(sc.passed, sc.endpoints) + " endpoints within tolerance" +
       (sc.direction_checked ? ", " + pct(sc.direction_right, sc.direction_checked) + " directions right" : "") + "</h2>" +
       '<p class="muted">' + r.n_men + " virtual men, seed " + r.seed + ", " + r.seconds + " s" +
-      (r.n_failed ? ", " + r.n_failed + " failed simulations" : "") + ". Predicted values are simulated, not observed.</p>";
+      (r.n_failed ? ", " + r.n_failed + " failed simulations" : "") +
+      (r.inclusion && r.inclusion.length ? "; enrolled " + r.n_men + " of " + r.screened + " screened (" +
+        Math.round(100 * r.screened_in) + "%) by " + hpg.esc(r.inclusion.join("; ")) : "") +
+      ". Predicted values are simulated, not observed.</p>";
     html += '<table class="grid" id="trial-table"><thead><tr><th>#</th><th>arm</th><th>endpoint</th><th>when</th>' +
       '<th class="num">published</th><th class="num">predicted</th><th>unit</th><th>tolerance</th><th>pass</th><th>direction</th></tr></thead><tbody>';
     r.endpoints.forEach(function (e, i) {
