@@ -29,7 +29,8 @@ N = 16  # posterior draws in the tests: the logic, not the precision of the band
 # the first-line options of each phenotype in the source documents and guidelines: the top-ranked option must be one
 EXPECTED_TOP = {
     "obese_hyperestrogenic": {"anastrozole_monotherapy", "anastrozole_twice_weekly"},
-    "secondary_hypogonadism": {"clomiphene_monotherapy", "clomiphene_eod", "enclomiphene_monotherapy"},
+    "secondary_hypogonadism": {"clomiphene_monotherapy", "clomiphene_eod", "clomiphene_titrated",
+                               "enclomiphene_monotherapy"},
     "congenital_hh": {"hcg_fsh_hh", "hcg_monotherapy_hh", "pulsatile_gonadorelin_hh"},
     "post_trt_suppressed": {"post_trt_restart", "post_trt_restart_with_ai", "post_trt_clomiphene_ai"},
     "primary_hypogonadism": {"testosterone_gel"},

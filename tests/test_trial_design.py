@@ -2,6 +2,7 @@
 outputs and refusals. Structure only: the model is being refitted, so no predicted number is pinned."""
 
 import csv
+import re
 import json
 from pathlib import Path
 
@@ -169,3 +170,50 @@ def test_trial_command_refuses_a_malformed_design(tmp_path):
     assert res.exit_code == 2
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "bad.yaml: arms[0].regimen[0]" in lines[0]
+
+
+# --------------------------------------------------------------------------- a titrated arm
+
+TITRATED = {
+    "id": "MY_CC_TITRATION",
+    "population": {"description": "hypogonadal men", "n": 8, "phenotype": "secondary_hypogonadism"},
+    "arms": [
+        {"name": "clomiphene titrated", "weeks": 13, "follow_up_weeks": 2,
+         "regimen": ["clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 ng/dL "
+                     "every 6 weeks up to 50 mg"]},
+        {"name": "clomiphene fixed", "regimen": ["clomiphene citrate 25 mg PO every other day"], "weeks": 13},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def titrated():
+    return run_design(parse_spec(TITRATED, published=False), seed=0)
+
+
+def test_a_titrated_arm_reports_the_share_of_men_on_each_dose_at_its_end(titrated):
+    arm, fixed = titrated.arms
+    assert fixed.final_doses == () and fixed.final_doses_text == ""
+    res = titrated.cohorts["clomiphene titrated"]
+    ok = np.asarray(res.status) == "ok"
+    # each man's dose after the last check before the end of treatment (checks on days 42 and 84)
+    assert sorted(set(res.dose_history["day"])) == [0.0, 42.0, 84.0]
+    at_end = res.doses_at(91.0)
+    at_end = at_end[at_end["patient"].map(lambda i: bool(ok[i]))]
+    want = at_end["dose"].value_counts(normalize=True).to_dict()
+    assert {d["dose"]: d["share"] for d in arm.final_doses} == pytest.approx(want)
+    assert sum(d["n"] for d in arm.final_doses) == int(ok.sum())
+    assert [d["level"] for d in arm.final_doses] == sorted(d["level"] for d in arm.final_doses)
+    assert arm.final_doses_text.startswith("at week 13 (end of treatment): clomiphene: ")
+    doc = json.loads(json.dumps(titrated.to_dict()))
+    assert [d["dose"] for d in doc["arms"][0]["final_doses"]] == [d["dose"] for d in arm.final_doses]
+    assert doc["arms"][1]["final_doses"] == []
+
+
+def test_trial_command_prints_the_titrated_doses_at_the_end_of_the_arm(tmp_path):
+    spec = write(tmp_path / "titrated.yaml", TITRATED)
+    res = runner.invoke(app, ["trial", str(spec), "--n-men", "4"], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    assert "clomiphene titrated: titrated doses at week 13 (end of treatment)" in res.output
+    assert "clomiphene fixed: titrated doses" not in res.output
+    assert re.search(r"clomiphene\s+│\s+(25|50) mg every other day\s+│\s+\d+%\s+│\s+\d", res.output)

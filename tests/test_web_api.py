@@ -163,6 +163,89 @@ def test_bad_simulate_input_answers_422_naming_the_field_and_what_is_allowed(cli
     assert "\n" not in out["detail"]
 
 
+TITRATE = "to total_testosterone 500-600 ng/dL every 6 weeks up to 50 mg"
+
+
+def test_simulate_a_titrated_agent_returns_its_dose_history(client):
+    r = client.post("/api/simulate", json={"phenotype": "secondary_hypogonadism", "days": 100, "agents": [
+        {"drug": "clomiphene", "dose": 25, "frequency": "every other day", "titrate": TITRATE}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["regimen_lines"] == ["clomiphene citrate 25 mg PO every other day, titrate " + TITRATE]
+    steps = body["dose_history"]
+    assert [s["day"] for s in steps] == [0.0, 42.0, 84.0]  # the start and a check every 6 weeks
+    assert steps[0]["value"] is None and steps[0]["dose"] == "25 mg every other day" and steps[0]["level"] == 0
+    t = body["series"]["total_testosterone"]
+    for s in steps[1:]:
+        assert s["observable"] == "total_testosterone" and s["unit"] == "ng/dL" and s["week"] == s["day"] / 7
+        assert s["value"] == pytest.approx(t[int(s["day"])], rel=0.02)  # the 08:00 lab of the check day
+    for before, after in zip(steps, steps[1:]):  # one rung up below 500, down above 600, else kept
+        want = before["level"] + (after["value"] < 500) - (after["value"] > 600)
+        assert after["level"] == min(max(want, 0), 1)
+        assert after["dose"] == ("50 mg every other day" if after["level"] else "25 mg every other day")
+    fixed = client.post("/api/simulate", json={"phenotype": "secondary_hypogonadism", "days": 20, "agents": [
+        {"drug": "clomiphene", "dose": 25, "frequency": "every other day"}]}).json()
+    assert fixed["dose_history"] == []
+
+
+def test_a_titrated_regimen_line_returns_its_dose_history(client):
+    line = "clomiphene citrate 25 mg PO every other day, titrate " + TITRATE
+    r = client.post("/api/simulate", json={"phenotype": "secondary_hypogonadism", "days": 50, "regimen": [line]})
+    assert r.status_code == 200, r.text
+    assert [s["day"] for s in r.json()["dose_history"]] == [0.0, 42.0]
+
+
+@pytest.mark.parametrize("text", [TITRATE, "titrate " + TITRATE, ", Titrated  " + TITRATE])
+def test_an_agents_titration_reads_with_or_without_the_word_titrate(text):
+    from hpgsim.regimen import Regimen
+    from hpgsim.web.api import Agent, agent_line
+
+    line = agent_line(Agent(drug="clomiphene", dose=25, frequency="every other day", titrate=text))
+    assert str(Regimen.parse(line)) == "clomiphene citrate 25 mg PO every other day, titrate " + TITRATE
+    assert agent_line(Agent(drug="clomiphene", dose=25, frequency="every other day", titrate="  ")) == \
+        "clomiphene citrate 25 mg PO every other day"  # blank: a fixed dose
+
+
+@pytest.mark.parametrize("titrate,field,allowed", [
+    ("to total_testosterone 500-600 ng/dL every 6 weeks up to 20 mg", "agents[0].titrate", "allowed: a higher dose"),
+    ("to total_testosterone 600-500 ng/dL every 6 weeks up to 50 mg", "agents[0].titrate", "allowed: 0 <= low < high"),
+    ("to haematocrit 40-50 % every 6 weeks up to 50 mg", "agents[0].titrate", "allowed: total_testosterone"),
+    ("to total_testosterone 500-600 furlongs every 6 weeks up to 50 mg", "agents[0].titrate", "allowed"),
+    ("to total_testosterone 500-600 ng/dL whenever up to 50 mg", "agents[0].titrate", "allowed: every N days"),
+    ("sometimes", "agents[0].titrate", "allowed: titrate to OBSERVABLE"),
+])
+def test_bad_titration_text_answers_422_with_one_line_naming_the_field(client, titrate, field, allowed):
+    r = client.post("/api/simulate", json={"phenotype": "secondary_hypogonadism", "days": 30, "agents": [
+        {"drug": "clomiphene", "dose": 25, "frequency": "every other day", "titrate": titrate}]})
+    assert r.status_code == 422, r.text
+    out = r.json()
+    assert out["field"] == field and out["detail"].startswith(field + ": ") and allowed in out["detail"]
+    assert "\n" not in out["detail"]
+
+
+def test_a_bad_fixed_dose_with_a_titration_still_names_the_dose(client):
+    r = client.post("/api/simulate", json={"days": 30, "agents": [
+        {"drug": "clomiphene", "dose": 5000, "frequency": "every other day", "titrate": TITRATE}]})
+    assert r.status_code == 422 and r.json()["field"] == "agents[0].dose", r.text
+
+
+def test_bad_titration_in_a_regimen_line_answers_422_naming_the_line(client):
+    line = "clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 ng/dL every 6 weeks up to 20 mg"
+    r = client.post("/api/simulate", json={"days": 30, "regimen": [line]})
+    assert r.status_code == 422, r.text
+    out = r.json()
+    assert out["field"] == "regimen[0].ladder" and out["detail"].startswith("regimen[0].ladder: ")
+    assert "\n" not in out["detail"]
+
+
+def test_the_openapi_schema_documents_the_dose_history(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    response = schemas["SimulateResponse"]["properties"]
+    assert response["dose_history"]["items"]["$ref"].endswith("/DoseStep")
+    assert {"drug", "day", "value", "dose", "level"} <= set(schemas["DoseStep"]["properties"])
+    assert "titrate" in schemas["Agent"]["properties"] and "titrate" in schemas["Agent"]["properties"]["titrate"]["description"]
+
+
 def test_malformed_json_answers_422(client):
     r = client.post("/api/simulate", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["field"] == "body"
@@ -177,6 +260,9 @@ def test_malformed_json_answers_422(client):
     (lambda d: d.pop("fertility_desired"), "fertility_desired"),
     (lambda d: d.update(age_years=5), "age_years"),
     (lambda d: d.update(history=[{"regimen": "aspirin 1 mg PO daily", "start_week": -9, "stop_week": -1}]), "history"),
+    (lambda d: d.update(history=[{"regimen": "clomiphene citrate 25 mg PO every other day, titrate to total_testosterone "
+                                              "500-600 ng/dL every 6 weeks up to 50 mg", "start_week": -20,
+                                  "stop_week": -2}]), "history[0].regimen"),
 ])
 def test_bad_patient_document_answers_422_naming_the_field(client, change, field):
     doc = example_document()
@@ -266,6 +352,22 @@ def test_trials_list_the_validation_library_and_run_one_as_a_job(client):
     assert result["figures"] and result["figures"][0]["data"]
     bad = client.post("/api/jobs/trial", json={"trial": "NO_SUCH_TRIAL"})
     assert bad.status_code == 422 and bad.json()["field"] == "trial"
+
+
+def test_a_titrated_trial_reports_the_share_of_men_on_each_dose_at_the_end(client):
+    job = client.post("/api/jobs/trial", json={"trial": "MOSKOVIC2012", "n_men": 6})
+    assert job.status_code == 202, job.text
+    status = wait_job(client, job.json()["id"], timeout=180.0)
+    assert status["state"] == "done", status
+    result = client.get(f"/api/jobs/{status['id']}/result").json()
+    (arm,) = result["titrated_doses"]
+    assert arm["doses"] and {d["dose"] for d in arm["doses"]} <= {"25 mg every other day", "50 mg every other day"}
+    assert sum(d["n"] for d in arm["doses"]) == 6 - result["n_failed"]
+    assert sum(d["share"] for d in arm["doses"]) == pytest.approx(1.0, abs=1e-5)
+    assert arm["text"].startswith("clomiphene: ") and arm["week"] > 0
+    untitrated = client.post("/api/jobs/trial", json={"trial": "RAMASAMY2014_CC", "n_men": 5}).json()
+    assert wait_job(client, untitrated["id"])["state"] == "done"
+    assert client.get(f"/api/jobs/{untitrated['id']}/result").json()["titrated_doses"] == []
 
 
 def test_without_the_validation_library_the_trials_page_says_so(tmp_path, monkeypatch):

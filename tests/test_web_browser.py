@@ -143,3 +143,40 @@ def test_explore_draws_the_trajectories_and_redraws_on_a_slider(server, browser,
     _keep(shot)
     assert not outside, f"requests beyond the app: {outside}"
     page.close()
+
+
+def test_explore_shows_the_dose_table_of_a_titrated_agent(server, browser, tmp_path):
+    outside: list[str] = []
+    page = _page(browser, server, outside)
+    page.goto(f"{server}/explore?phenotype=secondary_hypogonadism")
+    page.wait_for_function("document.getElementById('explore-status').textContent.startsWith('simulated')",
+                           timeout=60_000)
+    assert page.is_hidden("#dose-history")  # no treatment: no titration table
+    page.fill("#days", "100")
+    page.click("#add-agent")
+    row = page.locator(".agent").last
+    row.locator(".a-drug").select_option("clomiphene")
+    row.locator(".a-dose").fill("25")
+    row.locator(".a-frequency").select_option("every other day")
+    with page.expect_response(lambda r: r.url.endswith("/api/simulate") and r.status == 200, timeout=60_000):
+        row.locator(".a-titrate").fill("to total_testosterone 500-600 ng/dL every 6 weeks up to 50 mg")
+        row.locator(".a-titrate").dispatch_event("change")
+    page.wait_for_selector("#dose-history:not([hidden])", timeout=60_000)
+    assert "titrate to total_testosterone 500-600 ng/dL" in page.inner_text("#regimen-text")
+    cells = [[c.strip() for c in r.split("\t")] for r in page.inner_text("#dose-history tbody").strip().splitlines()]
+    assert [c[0] for c in cells] == ["0", "6", "12"]  # the start and a check every 6 weeks
+    assert cells[0][2] == "start" and cells[0][3] == "25 mg every other day"
+    assert all(c[1] == "clomiphene" and c[2].startswith("total_testosterone") for c in cells[1:])
+    assert all(c[3] in ("25 mg every other day", "50 mg every other day") for c in cells)
+    # a bad titration text: the API's one-line message, the titration box marked
+    with page.expect_response(lambda r: r.url.endswith("/api/simulate") and r.status == 422, timeout=60_000):
+        row.locator(".a-titrate").fill("to total_testosterone 500-600 ng/dL every 6 weeks up to 20 mg")
+        row.locator(".a-titrate").dispatch_event("change")
+    page.wait_for_selector("#explore-error:not([hidden])", timeout=30_000)
+    assert page.inner_text("#explore-error").startswith("agents[0].titrate:")
+    assert row.locator(".a-titrate.invalid").count() == 1
+    shot = tmp_path / "web_explore_titration.png"
+    page.screenshot(path=str(shot), full_page=True)
+    _keep(shot)
+    assert not outside, f"requests beyond the app: {outside}"
+    page.close()

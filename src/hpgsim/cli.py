@@ -297,7 +297,8 @@ def protocols(
     t = Table(title="hpgsim protocols (hpgsim simulate --protocol NAME; hpgsim protocols NAME for details)")
     t.add_column("name", no_wrap=True)
     t.add_column("indication", overflow="fold")
-    t.add_column("prescriptions", ratio=3)
+    longest = max(len(line) for p in PROTOCOLS.values() for line in p.prescriptions)
+    t.add_column("prescriptions", ratio=3, min_width=max(20, min(longest, con.width - 84)))  # a line unbroken if room
     t.add_column("source", ratio=2)
     for p in PROTOCOLS.values():
         t.add_row(*(Text(cell) for cell in (p.name, "\n".join(p.indication), "\n".join(p.prescriptions), p.source)))

@@ -426,9 +426,13 @@ class HistoryEntry(_Strict):
     @model_validator(mode="after")
     def _check(self) -> HistoryEntry:
         try:
-            Regimen.parse(self.regimen)
+            reg = Regimen.parse(self.regimen)
         except InputError as e:
             raise InputError("regimen", f"'{self.regimen}' does not parse ({e})") from None
+        if reg.titrated:
+            from hpgsim.simulate import titrated_history_message
+
+            raise InputError("regimen", titrated_history_message(self.regimen))
         if self.stop_week > 0:
             raise InputError("stop_week", f"{_num(self.stop_week)} is after the lab draw; allowed: <= 0 (week 0 is the draw)")
         if not self.start_week < self.stop_week:

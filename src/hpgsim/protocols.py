@@ -15,6 +15,7 @@ anastrozole_monotherapy        anastrozole 1 mg PO daily (low T/E2, raised BMI)
 anastrozole_twice_weekly       anastrozole 1 mg PO twice weekly (variant)
 clomiphene_monotherapy         clomiphene citrate 25 mg PO daily (secondary hypogonadism)
 clomiphene_eod                 clomiphene citrate 50 mg PO every other day (variant)
+clomiphene_titrated            clomiphene 25 mg every other day, titrated to T 500-600 ng/dL (variant)
 enclomiphene_monotherapy       enclomiphene citrate 25 mg PO daily
 hcg_monotherapy_hh             hCG 1500 IU SC 3x/week (hypogonadotropic hypogonadism)
 hcg_fsh_hh                     the same hCG, FSH 150 IU SC 3x/week added from week 12
@@ -128,6 +129,10 @@ _REFERENCES: dict[str, str] = {
     "Taylor & Levine 2010": "Taylor F, Levine L. Clomiphene citrate and testosterone gel replacement therapy for "
                             "male hypogonadism. J Sex Med 2010 (clomiphene 50 mg every other day; validation "
                             "TAYLOR2010_CC)",
+    "Katz 2012": "Katz DJ, Nabulsi O, Tal R, Mulhall JP. Outcomes of clomiphene citrate treatment in young "
+                 "hypogonadal men. BJU Int 2012;110:573-8: clomiphene started at 25 mg every other day and titrated "
+                 "to 50 mg every other day to a target T of 550 +/- 50 ng/dL; 70% were on 25 mg every other day at "
+                 "the end (validation KATZ2012; the same programme's rule in MOSKOVIC2012)",
     "Kaminetsky 2013": "Kaminetsky J et al. Oral enclomiphene citrate stimulates the endogenous production of "
                        "testosterone and sperm counts in men with low testosterone, 2013, NCT00706719 "
                        "(enclomiphene 25 mg/day; validation KAMINETSKY2013_EC)",
@@ -239,6 +244,23 @@ _PRESETS: tuple[Protocol, ...] = (
             "isomer. Used by Taylor & Levine 2010 (mean T 573 ng/dL on treatment)."
         ),
         **_cite("source doc 000", "Taylor & Levine 2010"),
+        variant_of="clomiphene_monotherapy",
+    ),
+    Protocol(
+        name="clomiphene_titrated",
+        title="SERM started low and titrated to a testosterone target",
+        indication=("secondary_hypogonadism",),
+        prescriptions=("clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 ng/dL "
+                       "every 6 weeks up to 50 mg",),
+        description=(
+            "Clomiphene as the source documents describe its use, titrated to testosterone: started at 25 mg every "
+            "other day and raised to 50 mg every other day when the morning T is below the target, lowered again "
+            "when it is above (Katz 2012: target 550 +/- 50 ng/dL, here 500-600 ng/dL). The check interval is not "
+            "published: every 6 weeks here, the usual time for T to settle after a start or a dose change. The "
+            "assessment shows the share of his twin's draws on each dose at the end; the monitoring plan lists "
+            "each check."
+        ),
+        **_cite("source doc 000", "Katz 2012", "AUA/ASRM 2020"),
         variant_of="clomiphene_monotherapy",
     ),
     Protocol(

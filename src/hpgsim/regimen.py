@@ -640,9 +640,11 @@ def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLeve
     up = _parse_level(found["up to"], info, start) if "up to" in found else None
     down = _parse_level(found["down to"], info, start) if "down to" in found else None
     if up is not None and up.weekly <= start.weekly:
-        raise InputError("ladder", f"up to {found['up to']} is not more per week than the starting dose")
+        raise InputError("ladder", f"up to {found['up to']} is not more per week than the starting dose; "
+                                   "allowed: a higher dose or a more frequent one")
     if down is not None and down.weekly >= start.weekly:
-        raise InputError("ladder", f"down to {found['down to']} is not less per week than the starting dose")
+        raise InputError("ladder", f"down to {found['down to']} is not less per week than the starting dose; "
+                                   "allowed: a lower dose or a less frequent one")
     if "in steps of" not in found:
         return tuple(lv for lv in (down, start, up) if lv is not None)
     step_level = _parse_level(found["in steps of"], info, start)
@@ -661,7 +663,8 @@ def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLeve
         n = distance / step
         if n != n.to_integral_value():
             raise InputError("ladder", f"{_fmt(limit.amount)} {info.dose_unit} is not a whole number of steps of "
-                                       f"{_fmt(step_level.amount)} {info.dose_unit} from the starting dose")
+                                       f"{_fmt(step_level.amount)} {info.dose_unit} from the starting dose; allowed: "
+                                       "a limit a whole number of steps away")
         rungs = [DoseLevel(amount=float(s0 + sign * k * step), frequency=start.frequency) for k in range(1, int(n) + 1)]
         levels = levels + rungs if sign > 0 else rungs[::-1] + levels
     for lv in levels:

@@ -25,7 +25,7 @@ from hpgsim.regimen import Regimen
 from hpgsim.solvers.kernel import DT_MAX_H, run_kernel, run_newton, step_plan
 from hpgsim.solvers.piecewise import Jump, integrate
 
-__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES", "doses_at"]
+__all__ = ["simulate", "simulate_cohort", "Result", "CohortResult", "OBSERVABLES", "MODES", "ENGINES", "doses_at", "dose_shares", "dose_shares_text"]
 
 MODES = ("averaged", "pulsatile")
 ENGINES = ("compiled", "scipy")  # the averaged mode's engines: compiled exponential integrator, adaptive scipy LSODA
@@ -359,7 +359,19 @@ def start_state(patient: Patient, reg: Regimen) -> tuple[_Model, np.ndarray, str
 
 
 def _history(patient: Patient) -> list[tuple[Regimen, float, float]]:
-    return [(Regimen.parse(text), start * 168.0, stop * 168.0) for text, start, stop in patient.history]
+    out = []
+    for i, (text, start, stop) in enumerate(patient.history):
+        reg = Regimen.parse(text)
+        if reg.titrated:
+            raise InputError(f"history[{i}].regimen", titrated_history_message(text))
+        out.append((reg, start * 168.0, stop * 168.0))
+    return out
+
+
+def titrated_history_message(text: str) -> str:
+    """Why a treatment history may not hold a regimen titrated to a lab target (one line, what is allowed)."""
+    return (f"'{text}' is titrated to a lab target, so the doses he took are not known; allowed: the doses he took, "
+            "at fixed doses (one entry per dose, e.g. clomiphene citrate 50 mg PO every other day)")
 
 
 def _history_state(model: _Model, history, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -604,6 +616,37 @@ def _dose_history(titrated, rows, names) -> pd.DataFrame:
                     "dose": f"{lv.amount:g} {info.dose_unit} {lv.frequency}"})
     return pd.DataFrame(out, columns=["patient", "name", "drug", "day", "observable", "value", "level", "amount", "unit",
                                       "frequency", "dose"])
+
+
+def dose_shares(history: pd.DataFrame | None, day: float, ok: Sequence[bool] | np.ndarray | None = None) -> list[dict]:
+    """The share of the men on each dose of each titrated drug on ``day``, from a dose history.
+
+    ``ok``: a mask over the men (patient index) of those counted (e.g. the simulations that
+    succeeded). Rows: drug, dose, level (rung of the ladder, lowest 0), amount, frequency, n (men)
+    and share (of the men counted), in the order of the drug and then the rung; empty without a
+    titration."""
+    if history is None or history.empty:
+        return []
+    at = doses_at(history, day).merge(history[["drug", "dose", "level"]].drop_duplicates(), on=["drug", "dose"])
+    if ok is not None:
+        keep = np.asarray(ok, dtype=bool)
+        at = at[at["patient"].map(lambda i: bool(keep[int(i)]))]
+    out = []
+    for drug, men in at.groupby("drug", sort=False):
+        total = men["patient"].nunique()
+        for (level, dose), g in men.groupby(["level", "dose"], sort=True):
+            out.append({"drug": str(drug), "dose": str(dose), "level": int(level), "amount": float(g["amount"].iloc[0]),
+                        "frequency": str(g["frequency"].iloc[0]), "n": int(g["patient"].nunique()),
+                        "share": float(g["patient"].nunique() / total)})
+    return out
+
+
+def dose_shares_text(shares: Sequence[Mapping], of: str = "men") -> str:
+    """Rows of :func:`dose_shares` as one line: ``clomiphene: 25 mg every other day 40%, 50 mg ... 60% of the men``."""
+    parts: dict[str, list[str]] = {}
+    for r in shares:
+        parts.setdefault(r["drug"], []).append(f"{r['dose']} {100.0 * r['share']:.0f}%")
+    return "; ".join(f"{drug}: {', '.join(x)}" for drug, x in parts.items()) + (f" of the {of}" if parts else "")
 
 
 def doses_at(history: pd.DataFrame, day: float) -> pd.DataFrame:

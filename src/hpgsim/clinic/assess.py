@@ -183,6 +183,9 @@ def candidates(phenotype: str, interp: Interpretation, fertility_desired: bool) 
                       "secondary hypogonadism with low or normal LH and FSH: clomiphene amplifies central signalling "
                       "and keeps spermatogenesis (source doc 000; AUA/ASRM 2020)"),
             Candidate("clomiphene_eod", "first-line", "the every-other-day form of the same SERM (source doc 000)"),
+            Candidate("clomiphene_titrated", "first-line",
+                      "the same SERM started at 25 mg every other day and titrated to T 500-600 ng/dL (source doc "
+                      "000: titrated to T in the normal range; Katz 2012)"),
             Candidate("enclomiphene_monotherapy", "first-line",
                       "the trans isomer of clomiphene alone: raises LH, FSH and T and keeps sperm production "
                       "(Kaminetsky 2013; Wiehle 2014); not approved in most countries"),
@@ -329,6 +332,7 @@ class _Run:
     days: np.ndarray
     values: Mapping[str, np.ndarray]
     ok: np.ndarray
+    dose_history: Any = None  # titrated regimens: each draw's dose from the start and every check (a DataFrame)
 
     def at(self, obs: str, day: float) -> np.ndarray:
         i = int(np.argmin(np.abs(self.days - day)))
@@ -361,6 +365,12 @@ class ProtocolResult:
     weights: Mapping[str, float]
     trajectory: Mapping[str, Mapping[str, list[float | None]]] = field(repr=False)
     rank: int = 0
+    dose_titration: Mapping[str, Any] | None = None  # a titrated protocol: its rules and the draws' doses
+
+    @property
+    def final_doses(self) -> tuple[Mapping[str, Any], ...]:
+        """A titrated protocol: the share of the draws on each dose at the horizon (empty otherwise)."""
+        return tuple(self.dose_titration["final"]["doses"]) if self.dose_titration else ()
 
     def to_json(self) -> dict:
         return {
@@ -370,6 +380,7 @@ class ProtocolResult:
             "time_to_t_in_range": _round(dict(self.time_to_t_in_range)),
             "time_to_sperm_16": None if self.time_to_sperm_16 is None else _round(dict(self.time_to_sperm_16)),
             "flags": [dict(f) for f in self.flags],
+            "dose_titration": None if self.dose_titration is None else _round(dict(self.dose_titration)),
             "score": {"total": round(self.score, 3),
                       "components": {k: {"value": round(self.components[k], 3) + 0.0, "weight": w,
                                          "contribution": round(self.contributions[k], 3) + 0.0}
@@ -629,7 +640,44 @@ def _evaluate(cand: Candidate, title: str, lines: tuple[str, ...], source: str, 
     return ProtocolResult(name=cand.protocol, title=title, tier=cand.tier, rationale=cand.rationale, regimen=lines,
                           source=source, references=references, predictions=preds, time_to_t_in_range=t_time,
                           time_to_sperm_16=sperm_time, flags=tuple(flags), components=comp, score=score,
-                          contributions=contrib, weights=dict(weights), trajectory=traj)
+                          contributions=contrib, weights=dict(weights), trajectory=traj,
+                          dose_titration=_dose_titration(lines, run, last))
+
+
+def _lab_name(observable: str) -> str:
+    """A lab as the monitoring plan lists it: 'total testosterone', 'LH'."""
+    label = LAB_LABELS.get(observable, observable.replace("_", " "))
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def _titrated(lines: Sequence[str]) -> list:
+    """The prescriptions of ``lines`` titrated to a lab target."""
+    return [p for p in Regimen.parse(list(lines)).prescriptions if p.titration is not None] if lines else []
+
+
+def _dose_titration(lines: Sequence[str], run: _Run, end_day: float) -> dict[str, Any] | None:
+    """A titrated protocol's rules, the draws' doses from each check on and the share on each dose at
+    ``end_day`` (the horizon); None for a protocol at fixed doses."""
+    from hpgsim.simulate import dose_shares, dose_shares_text
+
+    titrated = _titrated(lines)
+    if not titrated:
+        return None
+    rules = []
+    for p in titrated:
+        t = p.titration
+        rules.append({"drug": p.drug, "observable": t.observable, "lab": _lab_name(t.observable),
+                      "low": t.low, "high": None if math.isinf(t.high) else t.high, "unit": t.unit,
+                      "every_weeks": t.every_days / 7.0, "rule": t.text(p.info, p.start_level),
+                      "doses": [f"{lv.amount:g} {p.info.dose_unit} {lv.frequency}" for lv in t.levels]})
+    days = sorted({h for p in titrated for h in p.check_times(end_day * 24.0 + 24.0)})
+    checks = [{"week": (h - 8.0) / 168.0, "doses": dose_shares(run.dose_history, (h - 8.0) / 24.0, run.ok)}
+              for h in days if (h - 8.0) / 24.0 <= end_day]
+    final = dose_shares(run.dose_history, end_day, run.ok)
+    return {"prescriptions": rules, "checks": checks,
+            "final": {"week": end_day / 7.0, "doses": final,
+                      "text": f"at week {end_day / 7.0:g}: {dose_shares_text(final, 'draws')}" if final else
+                              "no draw could be simulated"}}
 
 
 class _Simulator:
@@ -652,7 +700,7 @@ class _Simulator:
             res = self._simulate(self.men, reg, days=self.horizon_days, sample_days=self.days,
                                  observables=list(OBSERVABLES))
             self.cache[key] = _Run(days=np.asarray(res.days, dtype=float), values=res.values,
-                                   ok=np.asarray(res.status) == "ok")
+                                   ok=np.asarray(res.status) == "ok", dose_history=res.dose_history)
             if self.progress:
                 import sys
 
@@ -782,8 +830,47 @@ def monitoring_plan(pf: PatientFile, interp: Interpretation, top: ProtocolResult
     if "LH-receptor agonist" in classes and "FSH-receptor agonist" not in classes and pf.fertility_desired:
         six_why += "; if sperm are still absent after about 6 months of hCG, FSH is usually added (EAU; hcg_fsh_hh)"
     visits.append({"when": "6 months", "week": 26, "labs": m6, "why": six_why, "predicted": _pred_text(top, 26)})
+    if top.dose_titration:
+        visits = _with_titration_checks(visits, top.dose_titration)
     return {"protocol": top.name, "visits": visits,
             "sources": [SOURCE_LABELS[k] for k in ("source doc 000", "AUA 2018", "ES 2018", "AUA/ASRM 2020", "WHO 2021")]}
+
+
+def _rule_text(rule: Mapping[str, Any]) -> str:
+    """One titration rule in words: which lab moves the dose which way."""
+    moves = [f"{rule['lab']} below {rule['low']:g} {rule['unit']}: one step up"] if rule["low"] > 0 else []
+    if rule["high"] is not None:
+        moves.append(f"above {rule['high']:g} {rule['unit']}: one step down")
+    return f"{rule['drug']} ({' / '.join(rule['doses'])}), {', '.join(moves)}"
+
+
+def _with_titration_checks(visits: list[dict[str, Any]], titration: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The visits with the titration checks of a titrated protocol: at each check its lab, drawn in the
+    morning before that day's dose, and the predicted share of the draws on each dose from then on; a
+    check in the week of a planned visit joins that visit."""
+    from hpgsim.simulate import dose_shares_text
+
+    rules = titration["prescriptions"]
+    labs = list(dict.fromkeys(r["lab"] for r in rules))
+    why = ("titration check, morning, before that day's dose (the protocol's rule: " + "; ".join(map(_rule_text, rules))
+           + ")")
+    out = [dict(v, labs=list(v["labs"]), predicted=dict(v.get("predicted") or {})) for v in visits]
+    for check in titration["checks"]:
+        week = float(check["week"])
+        dose = {"dose from this check on": dose_shares_text(check["doses"], "draws")} if check["doses"] else {}
+        same = next((v for v in out if v["week"] is not None and v["week"] > 0 and abs(v["week"] - week) < 1.0), None)
+        if same is not None:
+            same["labs"] += [x for x in labs if x not in same["labs"]]
+            same["why"] = f"{same['why']}; {why}"
+            same["predicted"].update(dose)
+        else:
+            out.append({"when": f"week {week:g}: titration check", "week": week, "labs": list(labs), "why": why,
+                        "predicted": dose, "titration_check": True})
+    final = titration["final"]
+    last = next((v for v in out if v["week"] is not None and abs(v["week"] - final["week"]) < 1.0), None)
+    if last is not None and final["doses"]:
+        last["predicted"]["titrated dose"] = final["text"]
+    return sorted(out, key=lambda v: (v["week"] is None, v["week"] or 0.0, v["when"] != "before starting"))
 
 
 def _notes(phenotype: str, pf: PatientFile, results: Sequence[ProtocolResult], reference: ProtocolResult,
@@ -938,6 +1025,8 @@ def summary_lines(a: Assessment) -> list[str]:
                        f"E2 {_fmt_q(pr['estradiol'][f'week_{w}'])} pg/mL, "
                        f"T/E2 {_fmt_q(pr['t_e2_ratio'][f'week_{w}'])}, "
                        f"sperm {_fmt_q(pr['sperm_concentration'][f'week_{w}'])} M/mL")
+        if p.dose_titration:
+            out.append(f"      titrated doses {p.dose_titration['final']['text']}")
         out.append(f"      time to T in range: {p.time_to_t_in_range['text']}")
         if p.time_to_sperm_16 is not None:
             out.append(f"      time to sperm >= {SPERM_TARGET:g} M/mL: {p.time_to_sperm_16['text']}")

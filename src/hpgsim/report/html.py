@@ -166,9 +166,16 @@ def _options_table(a: "Assessment") -> str:
             f"<tr class='option' data-name='{_e(p.name)}'><td>{rank}</td><td><b>{_e(p.title)}</b><br>"
             f"<span class='small'>{_e(p.name)}</span> <span class='{_tier_class(p.tier)}'>{_e(p.tier)}</span>"
             f"<div class='small'>{_e(p.rationale)}</div><div class='small'>sources: {_e(p.source)}</div></td>"
-            f"<td class='small'>{'<br>'.join(_e(x) for x in p.regimen) or 'none'}</td><td>{score}</td>"
+            f"<td class='small'>{'<br>'.join(_e(x) for x in p.regimen) or 'none'}{_final_doses(p)}</td><td>{score}</td>"
             f"{''.join(cells)}<td class='small'>{times}</td><td>{flags}</td></tr>")
     return f"<table id='options-table'>{head}{''.join(rows)}</table>"
+
+
+def _final_doses(p) -> str:
+    """A titrated option: the share of the draws on each dose at the horizon."""
+    if not p.dose_titration:
+        return ""
+    return f"<div class='small final-doses'><b>titrated doses</b> {_e(p.dose_titration['final']['text'])}</div>"
 
 
 def _titration(a: "Assessment") -> str:

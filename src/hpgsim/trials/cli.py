@@ -499,6 +499,15 @@ def _print_design(result) -> None:
             t.add_row(obs, OBSERVABLES[obs], *(f"{_fmt(_f(mid[i]))} ({_fmt(_f(lo[i]))}-{_fmt(_f(hi[i]))})"
                                                for i in rows))
         con.print(t)
+        if arm.final_doses:
+            con.print(f"{arm.name}: titrated doses at week {arm.weeks:g} (end of treatment)", highlight=False,
+                      markup=False)
+            d = Table()
+            for name in ("drug", "dose", "share of the men", "men"):
+                d.add_column(name)
+            for row in arm.final_doses:
+                d.add_row(row["drug"], row["dose"], f"{100.0 * row['share']:.0f}%", str(row["n"]))
+            con.print(d)
     r = Table(title="responder fractions (share of men; defaults' sources: hpgsim.trials.design.DEFAULT_RESPONDERS)")
     published = any(row.published is not None for row in result.responders)
     for name in ("arm", "criterion", "week", "share", "men") + (("published",) if published else ()):

@@ -119,6 +119,15 @@ class ArmSummary:
     n_ok: dict[str, np.ndarray]  # observable -> men with a finite value at each day
     n_men: int
     n_failed: int
+    final_doses: tuple[dict[str, Any], ...] = ()  # titrated regimens: share of the men on each dose at the arm's end
+
+    @property
+    def final_doses_text(self) -> str:
+        """The share of the men on each titrated dose at the end of treatment, in one line ('' untitrated)."""
+        from hpgsim.simulate import dose_shares_text
+
+        return f"at week {self.weeks:g} (end of treatment): {dose_shares_text(self.final_doses)}" \
+            if self.final_doses else ""
 
 
 @dataclass(frozen=True)
@@ -190,6 +199,7 @@ class DesignResult:
         for a in self.arms:
             arms.append({"name": a.name, "regimen": list(a.regimen), "weeks": a.weeks,
                          "follow_up_weeks": a.follow_up_weeks, "n_men": a.n_men, "failed": a.n_failed,
+                         "final_doses": [{**d, "share": _num(d["share"])} for d in a.final_doses],
                          "days": [float(d) for d in a.days],
                          "observables": {obs: {"unit": OBSERVABLES[obs], "p5": [_num(v) for v in lo],
                                                "median": [_num(v) for v in mid], "p95": [_num(v) for v in hi]}
@@ -305,6 +315,8 @@ def _row_of(res: CohortResult, e: Endpoint) -> int:
 
 
 def _summary(arm: Arm, res: CohortResult) -> ArmSummary:
+    from hpgsim.simulate import dose_shares
+
     bands, n_ok = {}, {}
     for obs in OBSERVABLES:
         x = np.asarray(res.values[obs], dtype=float)
@@ -315,7 +327,8 @@ def _summary(arm: Arm, res: CohortResult) -> ArmSummary:
         n_ok[obs] = np.isfinite(x).sum(axis=1)
     return ArmSummary(name=arm.name, regimen=tuple(arm.regimen), weeks=arm.weeks,
                       follow_up_weeks=arm.follow_up_weeks or 0.0, days=np.asarray(res.days, dtype=float),
-                      bands=bands, n_ok=n_ok, n_men=len(res.names), n_failed=len(res.names) - res.n_ok)
+                      bands=bands, n_ok=n_ok, n_men=len(res.names), n_failed=len(res.names) - res.n_ok,
+                      final_doses=tuple(dose_shares(res.dose_history, 7.0 * arm.weeks, np.asarray(res.status) == "ok")))
 
 
 def display_value(observable: str, value: float, unit: str) -> float:

@@ -9,6 +9,7 @@ that the OpenAPI schema says what is allowed.  Bad input that only the model lay
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ __all__ = [
     "Physiology",
     "SimulateRequest",
     "SimulateResponse",
+    "DoseStep",
     "ErrorOut",
     "agent_line",
     "run_simulation",
@@ -78,6 +80,11 @@ class Agent(_Strict):
     frequency: Frequency = "daily"  # type: ignore[valid-type]
     start_day: int = Field(0, ge=0, le=MAX_DAYS, description="first dosing day (day 0 is the start)")
     stop_day: Optional[int] = Field(None, ge=1, le=MAX_DAYS, description="no dose from this day on; none: to the end")
+    titrate: Optional[str] = Field(
+        None, min_length=1, max_length=300,
+        description="titrate the dose to a lab target: the text after 'titrate' in the regimen language, e.g. "
+                    "'to total_testosterone 500-600 ng/dL every 6 weeks up to 50 mg'; each check (08:00, before the "
+                    "dose) moves the dose one step up or down; none: a fixed dose")
 
 
 def _physiology_field(name: str) -> Any:
@@ -111,8 +118,24 @@ class SimulateRequest(_Strict):
         None, max_length=20, description="default: T, free T, LH, FSH, E2 and sperm concentration")
 
 
+class DoseStep(_Strict):
+    """One row of a titrated regimen's dose history: the lab at a check and the dose from that check on."""
+
+    drug: str = Field(description="the drug's catalog name")
+    day: float = Field(description="day of the check (0: the starting dose)")
+    week: float = Field(description="the same in weeks")
+    observable: str = Field(description="the lab titrated to")
+    value: Optional[float] = Field(description="the lab at the check, in the observable's unit; null at the start")
+    unit: str = Field(description="unit of value")
+    level: int = Field(description="rung of the dose ladder, 0 the lowest")
+    dose: str = Field(description="the dose from this check on, e.g. '50 mg every other day'")
+    amount: float = Field(description="the dose amount, in dose_unit")
+    dose_unit: str
+    frequency: str
+
+
 class SimulateResponse(_Strict):
-    """Daily 08:00 trajectories in clinical units."""
+    """Daily 08:00 trajectories in clinical units, and the dose history of a titrated regimen."""
 
     phenotype: str
     regimen: str
@@ -128,6 +151,9 @@ class SimulateResponse(_Strict):
     units: dict[str, str]
     reference_ranges: dict[str, list[float]]
     conc: dict[str, list[Optional[float]]]
+    dose_history: list[DoseStep] = Field(
+        default_factory=list, description="titrated regimens: the dose from the start and from each check on "
+                                          "(empty without a titration)")
     disclaimer: str
 
 
@@ -150,13 +176,34 @@ def agent_line(agent: Agent, index: int = 0) -> str:
     if agent.frequency == "once":
         if agent.stop_day is not None:
             raise InputError(f"{field}.stop_day", "a single dose has no stop day; allowed: leave it empty")
-        return line + (f" starting day {agent.start_day}" if agent.start_day else "")
-    if agent.stop_day is not None:
+        line += f" starting day {agent.start_day}" if agent.start_day else ""
+    elif agent.stop_day is not None:
         if agent.stop_day <= agent.start_day:
             raise InputError(f"{field}.stop_day", f"{agent.stop_day} is not after start_day {agent.start_day}; "
                                                   "allowed: a later day")
-        return line + f" from day {agent.start_day} to day {agent.stop_day}"
-    return line + (f" starting day {agent.start_day}" if agent.start_day else "")
+        line += f" from day {agent.start_day} to day {agent.stop_day}"
+    else:
+        line += f" starting day {agent.start_day}" if agent.start_day else ""
+    if agent.titrate is None or not agent.titrate.strip():
+        return line
+    return _titrated_line(line, agent.titrate, field)
+
+
+def _titrated_line(line: str, titrate: str, field: str) -> str:
+    """``line`` with the titration clause of an agent; an error in the clause names ``FIELD.titrate``."""
+    from hpgsim.regimen import Prescription
+
+    try:
+        Prescription.parse(line)  # the fixed part first: its errors name the agent's own fields
+    except InputError as e:
+        raise InputError(f"{field}.{e.field}", str(e)[len(e.field) + 2:]) from None
+    clause = re.sub(r"^,?\s*titrat(?:e|ed|ing)\b\s*", "", " ".join(titrate.split()), flags=re.I)  # the word is optional
+    text = f"{line}, titrate {clause}"
+    try:
+        Prescription.parse(text)
+    except InputError as e:
+        raise InputError(f"{field}.titrate", f"{e.field}: {str(e)[len(e.field) + 2:]}") from None
+    return text
 
 
 def regimen_of(req: SimulateRequest):
@@ -215,7 +262,23 @@ def run_simulation(req: SimulateRequest) -> SimulateResponse:
         age=patient.age, bmi=patient.bmi, physiology=physiology, status=res.status, message=res.message,
         day=_clean(frame["day"]) if ok else [], series=series, units={k: OBSERVABLES[k] for k in wanted},
         reference_ranges={k: [lo, hi] for k, (lo, hi, _) in REFERENCE_RANGES.items() if k in wanted},
-        conc=conc, disclaimer=DISCLAIMER)
+        conc=conc, dose_history=_dose_steps(res.dose_history) if ok else [], disclaimer=DISCLAIMER)
+
+
+def _dose_steps(history) -> list[DoseStep]:
+    """The dose history of a titrated run as response rows (none without a titration)."""
+    from hpgsim.simulate import OBSERVABLES
+
+    if history is None:
+        return []
+    out = []
+    for row in history.itertuples(index=False):
+        value = float(row.value)
+        out.append(DoseStep(drug=row.drug, day=float(row.day), week=round(float(row.day) / 7.0, 4),
+                            observable=row.observable, value=float(f"{value:.4g}") if math.isfinite(value) else None,
+                            unit=OBSERVABLES[row.observable], level=int(row.level), dose=row.dose,
+                            amount=float(row.amount), dose_unit=row.unit, frequency=row.frequency))
+    return out
 
 
 def phenotype_list() -> list[dict[str, Any]]:

@@ -202,4 +202,22 @@ def run(spec, *, n_men: int = 40, seed: int = 0, progress: Callable[[str, str], 
         "baseline": [{"observable": k, "published": _f(pub), "predicted": _f(pred), "unit": unit}
                      for k, (pub, pred, unit) in result.baseline.items()],
         "figures": [_endpoint_figure(rows)] + _curve_figures(result) if rows else [],
+        "titrated_doses": _titrated_doses(spec, result),
     }
+
+
+def _titrated_doses(spec, result) -> list[dict[str, Any]]:
+    """Arms with a titrated regimen: the share of the men on each dose at the end of treatment."""
+    import numpy as np
+
+    from hpgsim.simulate import dose_shares, dose_shares_text
+
+    out = []
+    for arm in spec.arms:
+        res = result.cohorts.get(arm.name)
+        if res is None or res.dose_history is None:
+            continue
+        doses = dose_shares(res.dose_history, 7.0 * arm.weeks, np.asarray(res.status) == "ok")
+        out.append({"arm": arm.name, "week": arm.weeks, "text": dose_shares_text(doses),
+                    "doses": [{**d, "share": _f(d["share"])} for d in doses]})
+    return out

@@ -165,7 +165,8 @@ def _protocol_rows(protocols: list[Mapping[str, Any]], horizon: int) -> list[dic
                      "cells": cells, "flags": p.get("flags") or [],
                      "time_t": (p.get("time_to_t_in_range") or {}).get("text"),
                      "time_sperm": (p.get("time_to_sperm_16") or {}).get("text") if p.get("time_to_sperm_16") else None,
-                     "source": p.get("source", ""), "references": p.get("references") or []})
+                     "source": p.get("source", ""), "references": p.get("references") or [],
+                     "final_doses": ((p.get("dose_titration") or {}).get("final") or {}).get("text")})
     return rows
 
 

@@ -86,6 +86,8 @@
                route: row.querySelector(".a-route").value, frequency: row.querySelector(".a-frequency").value,
                start_day: Number(row.querySelector(".a-start").value || 0)};
       if (stop !== "") a.stop_day = Number(stop);
+      var titrate = row.querySelector(".a-titrate").value.trim();
+      if (titrate !== "") a.titrate = titrate;
       list.push(a);
     });
     return {phenotype: $("phenotype").value, days: Number($("days").value || 180), bmi: bmi,
@@ -119,6 +121,16 @@
     return {data: traces, layout: layout};
   }
 
+  function doseTable(res) {  // titrated regimens: the lab at each check and the dose from then on (as the CLI prints)
+    var box = $("dose-history"), rows = res.dose_history || [];
+    box.hidden = rows.length === 0;
+    box.querySelector("tbody").innerHTML = rows.map(function (s) {
+      var lab = s.value === null ? "start" : hpg.esc(s.observable) + " " + hpg.fmt(s.value) + " " + hpg.esc(s.unit);
+      return "<tr><td>" + hpg.fmt(s.week) + "</td><td>" + hpg.esc(s.drug) + "</td><td>" + lab + "</td><td>" +
+             hpg.esc(s.dose) + "</td></tr>";
+    }).join("");
+  }
+
   function label(res) {
     return res.phenotype.replace(/_/g, " ") + ", " + res.regimen;
   }
@@ -138,6 +150,7 @@
       if (res.status !== "ok") { errorBox.textContent = "simulation failed: " + res.message; errorBox.hidden = false; }
       last = res;
       hpg.plot(plotEl, figure(res));
+      doseTable(res);
       status.textContent = "simulated " + hpg.fmt(res.days) + " days in " + ((performance.now() - t0) / 1000).toFixed(2) + " s";
     }).catch(function (e) {
       if (e.name === "AbortError") return;
@@ -149,7 +162,7 @@
       if (m) {
         var row = agents.querySelectorAll(".agent")[Number(m[1])];
         var cls = {dose: ".a-dose", route: ".a-route", stop_day: ".a-stop", start_day: ".a-start", drug: ".a-drug",
-                   duration: ".a-stop", frequency: ".a-frequency"}[m[2]] || ".a-dose";
+                   duration: ".a-stop", frequency: ".a-frequency", titrate: ".a-titrate"}[m[2]] || ".a-dose";
         if (row && row.querySelector(cls)) row.querySelector(cls).classList.add("invalid");
       }
     });

@@ -35,6 +35,18 @@
         '">' + (e.passed ? "pass" : "outside") + "</td><td>" + (e.direction_right === null ? "" : e.direction_right ? "right" : "wrong") + "</td></tr>";
     });
     html += "</tbody></table>";
+    if (r.titrated_doses && r.titrated_doses.length) {
+      html += '<h2>Titrated doses at the end of treatment</h2><table class="grid" id="trial-doses"><thead><tr><th>arm</th>' +
+        '<th class="num">week</th><th>drug</th><th>dose</th><th class="num">share of the men</th><th class="num">men</th></tr></thead><tbody>';
+      r.titrated_doses.forEach(function (a) {
+        a.doses.forEach(function (d) {
+          html += "<tr><td>" + hpg.esc(a.arm) + '</td><td class="num">' + hpg.fmt(a.week) + "</td><td>" + hpg.esc(d.drug) +
+            "</td><td>" + hpg.esc(d.dose) + '</td><td class="num">' + Math.round(100 * d.share) + '%</td><td class="num">' +
+            d.n + "</td></tr>";
+        });
+      });
+      html += "</tbody></table>";
+    }
     if (r.baseline.length) {
       html += '<h2>Cohort baseline</h2><table class="grid"><thead><tr><th>observable</th><th class="num">published</th>' +
         '<th class="num">virtual cohort</th><th>unit</th></tr></thead><tbody>';
