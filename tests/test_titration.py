@@ -106,3 +106,14 @@ def test_sbml_export_refuses_a_titrated_regimen():
     with pytest.raises(InputError) as e:
         to_sbml("secondary_hypogonadism", TITRATED, days=10)
     assert e.value.field == "regimen" and "SBML" in str(e.value)
+
+
+def test_a_cohort_run_in_chunks_gets_the_same_doses_and_names(men, runs):
+    _, whole = runs
+    days = 16 * 7
+    chunked = simulate_cohort(men, TITRATED, days=days, sample_days=[0, 28, days],
+                              observables=["total_testosterone", "lh"], chunk=16)  # 24 men: two chunks
+    assert chunked.dose_history.equals(whole.dose_history)
+    named = chunked.dose_history.drop_duplicates("patient")
+    assert named.name.tolist() == [men[i].name for i in named.patient]
+    assert np.array_equal(chunked.values["total_testosterone"], whole.values["total_testosterone"])
