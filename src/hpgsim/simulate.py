@@ -576,7 +576,7 @@ def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarr
             for k, p in enumerate(titrated):
                 values = run.obs[phys.OBS.index(p.titration.observable), j, :]
                 due = b in p.check_times(t_end)
-                new[k] = [p.titration.next_level(lane.levels[k], float(v)) if due else lane.levels[k] for v in values]
+                new[k] = [p.next_level(lane.levels[k], float(v)) if due else lane.levels[k] for v in values]
                 if due:
                     rows += [(first + int(i), k, b, float(v), int(lv)) for i, v, lv in zip(lane.members, values, new[k])]
             for key in sorted({tuple(int(v) for v in c) for c in new.T}):
