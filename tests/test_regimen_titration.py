@@ -176,12 +176,17 @@ def test_titrated_events_keep_the_calendar_of_the_prescription():
          "up to 100 mg", "titration", ["then", "one-step"]),
         ("degarelix 240 mg SC once, titrate to T 0-50 ng/dL every 4 weeks up to 480 mg", "titration", ["once"]),
         ("Clomid 25 mg every other day, titrate to T", "titration", ["titrate to OBSERVABLE LOW-HIGH UNIT"]),
+        ("Clomid 25 mg every other day, titrate to T 500-600 ng/dL every 6 weeks up to 50 mg up to 75 mg", "ladder",
+         ["'up to' is given twice"]),
+        ("Clomid 25 mg every other day, titrate to T 500-600 ng/dL every 6 weeks down to 50 mg", "ladder",
+         ["down to 50 mg", "not less per week"]),
     ],
 )
 def test_bad_titration_text_is_refused_naming_the_field(typed, field, fragments):
     message = refusal(lambda: Regimen.parse(typed), field)
     for fragment in fragments:
         assert fragment in message, message
+    assert "allowed" in message or "range" in message, message  # what is wrong and what is allowed, on one line
 
 
 def test_doses_of_a_titrated_regimen_are_not_a_table_or_a_fixed_list():

@@ -648,16 +648,18 @@ def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLeve
     for key, value in zip(parts[1::2], parts[2::2]):
         key = key.lower()
         if key in found:
-            raise InputError("ladder", f"'{key}' is given twice; give it once")
+            raise InputError("ladder", f"'{key}' is given twice; allowed: each of up to, down to, in steps of once")
         found[key] = value.strip()
     if "up to" not in found and "down to" not in found:
         raise InputError("ladder", f"'{text}' gives no dose to move to; allowed: up to DOSE and/or down to DOSE")
     up = _parse_level(found["up to"], info, start) if "up to" in found else None
     down = _parse_level(found["down to"], info, start) if "down to" in found else None
     if up is not None and up.weekly <= start.weekly:
-        raise InputError("ladder", f"up to {found['up to']} is not more per week than the starting dose")
+        raise InputError("ladder", f"up to {found['up to']} is not more per week than the starting dose; allowed: "
+                                   "a higher dose")
     if down is not None and down.weekly >= start.weekly:
-        raise InputError("ladder", f"down to {found['down to']} is not less per week than the starting dose")
+        raise InputError("ladder", f"down to {found['down to']} is not less per week than the starting dose; "
+                                   "allowed: a lower dose")
     if "in steps of" not in found:
         return tuple(lv for lv in (down, start, up) if lv is not None)
     step_level = _parse_level(found["in steps of"], info, start)
@@ -676,7 +678,8 @@ def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLeve
         n = distance / step
         if n != n.to_integral_value():
             raise InputError("ladder", f"{_fmt(limit.amount)} {info.dose_unit} is not a whole number of steps of "
-                                       f"{_fmt(step_level.amount)} {info.dose_unit} from the starting dose")
+                                       f"{_fmt(step_level.amount)} {info.dose_unit} from the starting dose; allowed: a "
+                                       "limit a whole number of steps away")
         rungs = [DoseLevel(amount=float(s0 + sign * k * step), frequency=start.frequency) for k in range(1, int(n) + 1)]
         levels = levels + rungs if sign > 0 else rungs[::-1] + levels
     for lv in levels:
@@ -773,7 +776,7 @@ class Prescription:
     def _check_titration(self, info: DrugInfo) -> None:
         t = self.titration
         if not isinstance(t, Titration):
-            raise InputError("titration", f"{t!r} is not a Titration")
+            raise InputError("titration", f"{t!r} is not a Titration; allowed: a Titration, or None")
         if len(self.steps) != 1:
             raise InputError("titration", f"{info.display} has {len(self.steps)} steps joined by 'then' and a titration; "
                                           "allowed: titration of a one-step prescription")
@@ -852,7 +855,7 @@ class Prescription:
         """The titration's rung after a check that read ``value`` (canonical unit) on rung ``level``, in the
         direction this drug moves its lab."""
         if self.titration is None:
-            raise InputError("titration", f"'{self}' has no titration")
+            raise InputError("titration", f"'{self}' has no titration; allowed: a titrated prescription")
         return self.titration.next_level(level, value, lowers=self.lowers_target)
 
     @property
@@ -882,7 +885,7 @@ class Prescription:
         hour ``from_h`` on, for each ``(from_h, level)`` of ``schedule`` (the first from 0): each rung
         keeps the prescription's calendar (its doses fall where they would had it been taken from the start)."""
         if self.titration is None:
-            raise InputError("titration", f"'{self}' has no titration")
+            raise InputError("titration", f"'{self}' has no titration; allowed: a titrated prescription")
         info, step = self.info, self.steps[0]
         cmt = info.route(step.route).cmt
         bounds = [float(h) for h, _ in schedule[1:]] + [math.inf]
