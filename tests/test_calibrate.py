@@ -143,3 +143,15 @@ def test_population_correlations_are_honoured_and_checked():
         virtual_population(3, correlations={("leydig_capacity", "t_half_life"): 0.5})
     with pytest.raises(InputError, match="correlations"):
         virtual_population(3, correlations={("leydig_capacity", "sertoli_capacity"): 1.5})
+
+
+def test_map_fit_reports_a_model_that_cannot_be_evaluated_instead_of_raising():
+    from hpgsim.calibrate import map_fit
+
+    def broken(thetas):  # every man's simulation failed
+        return np.full((thetas.shape[0], 2), np.nan)
+
+    lo, hi = -np.full(3, 5.0), np.full(3, 5.0)
+    m = map_fit(broken, np.zeros(2), np.ones(2), np.zeros(3), np.ones(3), lo, hi)
+    assert m.status == "failed" and "not finite" in m.message
+    assert np.array_equal(m.theta, np.zeros(3)) and m.cov.shape == (3, 3) and np.isnan(m.cov).all()

@@ -40,3 +40,16 @@ def test_demo_writes_a_picture(tmp_path):
     res = runner.invoke(app, ["demo", "--out-dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "demo.png").stat().st_size > 10_000 and (tmp_path / "demo.csv").exists()
+
+
+def test_simulate_prints_the_titrated_doses():
+    res = runner.invoke(app, ["simulate", "--phenotype", "secondary_hypogonadism", "--days", "60", "--regimen",
+                              "clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 "
+                              "ng/dL every 4 weeks down to 12.5 mg up to 50 mg"])
+    assert res.exit_code == 0, res.output
+    assert "titration: dose from each check on" in res.output
+    assert "start" in res.output and "total_testosterone" in res.output and "every other day" in res.output
+    bad = runner.invoke(app, ["simulate", "--days", "3", "--mode", "pulsatile", "--regimen",
+                              "clomiphene citrate 25 mg PO every other day, titrate to T 500-600 ng/dL every 4 weeks "
+                              "up to 50 mg"])
+    assert bad.exit_code == 2 and "titrated" in bad.output

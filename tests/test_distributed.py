@@ -98,6 +98,30 @@ def test_screened_trial_on_dask_is_bit_identical_to_in_process(client):
     assert local.baseline == dist.baseline
 
 
+
+def test_titrated_screened_trial_on_dask_gives_the_same_doses(client):
+    """A titrated arm splits its men by their labs at every check: on Dask (men in chunks) and in
+    process the same men get the same doses, drug levels and dose history (patients numbered across chunks)."""
+    data = json.loads(json.dumps(SPEC))
+    data["id"] = "DIST_TITRATED"
+    data["population"] = {"description": "hypogonadal men", "n": 30, "phenotype": "secondary_hypogonadism",
+                          "inclusion": [{"observable": "total_testosterone", "below": 400, "unit": "ng/dL"}]}
+    del data["run_in"]
+    data["arms"] = [{"name": "clomiphene", "weeks": 9, "regimen": [
+        "clomiphene citrate 25 mg PO every other day, titrate to total_testosterone 500-600 ng/dL every 4 weeks "
+        "down to 12.5 mg up to 50 mg"],
+        "endpoints": [{"observable": "total_testosterone", "kind": "mean", "week": 9, "value": 550, "unit": "ng/dL"}]}]
+    spec = parse_spec(data)
+    local = run_trial(spec, n_men=14, seed=1)
+    dist = run_trial(spec, n_men=14, seed=1, simulator=DaskSimulator(client, chunk=5))
+    assert dist.screened == local.screened
+    assert_same_cohorts(local.cohorts, dist.cohorts)
+    a, b = local.cohorts["clomiphene"], dist.cohorts["clomiphene"]
+    assert a.dose_history["level"].nunique() > 1  # the men part at the checks
+    assert a.dose_history.equals(b.dose_history)
+    np.testing.assert_array_equal(a.conc["clomiphene"], b.conc["clomiphene"])
+
+
 def test_several_trials_in_flight_keep_their_order(client):
     second = dict(SPEC, id="DIST_AI_TWO", population={"description": "men", "n": 12, "bmi": 27.0})
     specs = [parse_spec(SPEC), parse_spec(second)]

@@ -128,3 +128,19 @@ def test_commands_report_screening_and_refuse_strict_criteria(tmp_path):
     path.write_text(yaml.safe_dump(bad), encoding="utf-8")
     res = runner.invoke(app, ["validate", str(path)])
     assert res.exit_code == 2 and "population.inclusion[0].at" in res.output
+
+
+def test_the_sensitivity_typical_man_is_matched_on_the_enrolled_men_as_the_runner_does():
+    from hpgsim.population import match_baseline
+    from hpgsim.sensitivity import nominal_man
+    from hpgsim.trials.runner import baseline_target, cohort_base
+
+    spec = spec_with(baseline={"total_testosterone": {"value": 250, "unit": "ng/dL"}},
+                     inclusion=[{"observable": "total_testosterone", "at_least": 200, "unit": "ng/dL"}])
+    cohort = enrol(spec, n_men=10, seed=2)
+    assert set(cohort.typical) >= {"leydig_capacity", "gnrh_drive"}
+    man = nominal_man(spec, n_men=10, seed=2)
+    for k, v in cohort.typical.items():
+        assert man.overrides[k] == pytest.approx(v, rel=1e-12), k
+    unscreened = match_baseline(baseline_target(spec), n=10, seed=2, base=cohort_base(spec), n_published=20).typical
+    assert any(abs(unscreened[k] / v - 1.0) > 1e-3 for k, v in cohort.typical.items())  # the screen matters here

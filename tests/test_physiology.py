@@ -250,9 +250,10 @@ def test_parameter_documentation_is_generated_from_the_table():
 
 
 def test_transdermal_testosterone_does_not_shrink_the_leydig_cells_of_a_hypogonadal_man():
-    from hpgsim.physiology import model as phys
     """Gel's partial LH suppression (LH ~0.8 IU/L) keeps most of the Leydig mass: T is back near its pretreatment
     level within weeks of stopping (AndroGel 1% label: within about 5 days), while castrate LH keeps ~10% (Keeney 1988)."""
+    from hpgsim.physiology import model as phys
+
     c = phys.derive(parameters.values(), age=40.0, bmi=25.0)
     p = parameters.values()
 
@@ -262,7 +263,7 @@ def test_transdermal_testosterone_does_not_shrink_the_leydig_cells_of_a_hypogona
         return x4 * (1.0 + float(c["m_k4"])) / (float(c["m_k4"]) + x4)
 
     assert target(0.8) > 0.7  # gel-suppressed LH in secondary hypogonadism
-    assert target(0.5) < 0.15  # castrate LH
+    assert 0.05 < target(0.5) < 0.15  # castrate LH: ~10% (the parameter's source says 0.10)
     assert target(2.0) > 0.95  # untreated secondary hypogonadism
     man = "secondary_hypogonadism"
     f = simulate(man, ["testosterone gel 50 mg transdermal daily for 25 weeks"], days=7 * 29).to_frame()

@@ -130,3 +130,17 @@ def test_typical_values_at_a_bound_are_named_and_bad_study_sizes_refused():
     assert e.value.field == "n_published"
     with pytest.raises(InputError, match="baseline"):
         match_baseline({"testosterone_in_saliva": 3.0}, n=4)
+
+
+def test_a_baseline_that_cannot_be_simulated_is_reported_not_raised(monkeypatch):
+    import hpgsim.population as population
+
+    def failed(men, observables):  # every man's simulation failed
+        return {k: np.full(len(men), np.nan) for k in observables}
+
+    monkeypatch.setattr(population, "baseline", failed)
+    m = population.match_baseline({"total_testosterone": 300.0}, n=4, base="secondary_hypogonadism")
+    assert m.status == "failed" and "not finite" in m.message
+    assert m.typical["leydig_capacity"] == pytest.approx(
+        population.phenotype("secondary_hypogonadism").overrides.get(
+            "leydig_capacity", population.parameters.get("leydig_capacity").value), rel=1e-5)

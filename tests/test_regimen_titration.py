@@ -176,12 +176,17 @@ def test_titrated_events_keep_the_calendar_of_the_prescription():
          "up to 100 mg", "titration", ["then", "one-step"]),
         ("degarelix 240 mg SC once, titrate to T 0-50 ng/dL every 4 weeks up to 480 mg", "titration", ["once"]),
         ("Clomid 25 mg every other day, titrate to T", "titration", ["titrate to OBSERVABLE LOW-HIGH UNIT"]),
+        ("Clomid 25 mg every other day, titrate to T 500-600 ng/dL every 6 weeks up to 50 mg up to 75 mg", "ladder",
+         ["'up to' is given twice"]),
+        ("Clomid 25 mg every other day, titrate to T 500-600 ng/dL every 6 weeks down to 50 mg", "ladder",
+         ["down to 50 mg", "not less per week"]),
     ],
 )
 def test_bad_titration_text_is_refused_naming_the_field(typed, field, fragments):
     message = refusal(lambda: Regimen.parse(typed), field)
     for fragment in fragments:
         assert fragment in message, message
+    assert "allowed" in message or "range" in message, message  # what is wrong and what is allowed, on one line
 
 
 def test_doses_of_a_titrated_regimen_are_not_a_table_or_a_fixed_list():
@@ -210,3 +215,36 @@ def test_titration_observables_are_labs_the_model_reports():
     for name in TITRATION_OBSERVABLES:
         assert name in OBSERVABLE_UNITS and name in PLAUSIBLE
         assert OBSERVABLE_UNITS[name] == PLAUSIBLE[name].unit
+
+
+def test_a_drug_that_lowers_its_lab_is_titrated_the_other_way():
+    # an aromatase inhibitor lowers estradiol: a man above the target needs more of it, one below less
+    ai = Prescription.parse("anastrozole 1 mg twice weekly, titrate to E2 20-40 pg/mL every 3 weeks down to 0.5 mg "
+                            "up to 2 mg in steps of 0.5 mg")
+    assert ai.lowers_target and ai.titration.levels[ai.next_level(1, 60.0)].amount == 1.5
+    assert ai.titration.levels[ai.next_level(1, 10.0)].amount == 0.5 and ai.next_level(1, 30.0) == 1
+    # the same drug raises testosterone (less estradiol feedback): below the target, more of it
+    up = Prescription.parse("letrozole 2.5 mg weekly, titrate to T at least 20 nmol/L monthly up to 2.5 mg daily")
+    assert not up.lowers_target and up.next_level(0, 400.0) == 1
+    gel = Prescription.parse("testosterone gel 50 mg daily, titrate to LH at most 2 IU/L every 4 weeks up to 100 mg")
+    assert gel.lowers_target and gel.next_level(0, 5.0) == 1
+
+
+def test_a_cohort_on_an_aromatase_inhibitor_titrated_to_estradiol_moves_toward_the_range():
+    from hpgsim.patient import phenotype
+    from hpgsim.population import virtual_population
+    from hpgsim.simulate import simulate_cohort
+
+    men = virtual_population(8, seed=1, base=phenotype("secondary_hypogonadism"))
+    reg = ("anastrozole 1 mg PO twice weekly, titrate to estradiol 20-30 pg/mL every 4 weeks down to 0.25 mg "
+           "up to 2 mg in steps of 0.25 mg")
+    res = simulate_cohort(men, reg, days=57, sample_days=[0, 56], observables=["estradiol"])
+    h = res.dose_history[res.dose_history.day > 0]
+    below, above = h[h.value < 20.0], h[h.value > 30.0]
+    assert len(below) > 0  # 1 mg twice weekly takes these men's estradiol below 20 pg/mL
+    prev = res.dose_history.set_index(["patient", "day"]).level
+    for _, row in below.iterrows():
+        before = prev[(row.patient, row.day - 28.0)]
+        assert row.level == max(before - 1, 0)
+    for _, row in above.iterrows():
+        assert row.level == min(prev[(row.patient, row.day - 28.0)] + 1, 7)

@@ -106,3 +106,34 @@ def test_sbml_export_refuses_a_titrated_regimen():
     with pytest.raises(InputError) as e:
         to_sbml("secondary_hypogonadism", TITRATED, days=10)
     assert e.value.field == "regimen" and "SBML" in str(e.value)
+
+
+def test_a_cohort_run_in_chunks_gets_the_same_doses_and_names(men, runs):
+    _, whole = runs
+    days = 16 * 7
+    chunked = simulate_cohort(men, TITRATED, days=days, sample_days=[0, 28, days],
+                              observables=["total_testosterone", "lh"], chunk=16)  # 24 men: two chunks
+    assert chunked.dose_history.equals(whole.dose_history)
+    named = chunked.dose_history.drop_duplicates("patient")
+    assert named.name.tolist() == [men[i].name for i in named.patient]
+    assert np.array_equal(chunked.values["total_testosterone"], whole.values["total_testosterone"])
+
+
+def test_a_man_whose_simulation_fails_keeps_his_dose_and_leaves_the_others_unchanged(men):
+    from hpgsim import simulate as engine
+
+    group = men[:4]
+    reg = Regimen.parse(TITRATED)
+    c, p = engine._cohort_constants(group)
+    model = engine._assemble(c, p, sorted(reg.drugs))
+    x0, u0, _, _ = engine._history_state(model, engine._history(group[0]), len(group))
+    t_out = np.arange(0, 57) * 24.0 + 8.0
+    obs, failed, _, history = engine._titrated_run(model, x0, u0, t_out, reg)
+    broken = x0.copy()
+    broken[:, 1] = np.nan  # man 1's state is not finite from the start
+    obs_b, failed_b, _, history_b = engine._titrated_run(model, broken, u0, t_out, reg)
+    assert np.isfinite(failed_b[1]) and not np.isfinite(np.delete(failed_b, 1)).any()
+    assert np.array_equal(np.delete(obs, 1, axis=2), np.delete(obs_b, 1, axis=2))
+    mine = history_b[history_b.patient == 1]
+    assert mine.level.tolist() == [1, 1] and mine.value.isna().all()  # no reading: he stays on his rung
+    assert history_b[history_b.patient != 1].equals(history[history.patient != 1])

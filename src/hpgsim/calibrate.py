@@ -160,9 +160,14 @@ def map_fit(model, y_obs: np.ndarray, sd: np.ndarray, mu0: np.ndarray, psd: np.n
         theta = sol.x
         if not sol.success:
             status, message = "warning", f"optimiser stopped: {sol.message}"
-    except (FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - reported, not raised
+    except (FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:  # reported, not raised
         theta, status, message = mu0, "failed", f"calibration failed: {exc}"
     j = jac(theta)
+    if not np.isfinite(j).all():  # a model that fails at the mode (or everywhere) has no Laplace covariance
+        if status != "failed":
+            status, message = "failed", "calibration failed: the model's predictions are not finite at the mode"
+        return MapFit(theta=theta, pred=cache[theta.tobytes()], cov=np.full((theta.size, theta.size), np.nan),
+                      status=status, message=message)
     return MapFit(theta=theta, pred=cache[theta.tobytes()], cov=np.linalg.pinv(j.T @ j), status=status, message=message)
 
 

@@ -338,7 +338,7 @@ _ROWS: tuple[Parameter, ...] = (
       description="LH-receptor stimulation (Hill term relative to the reference man's) at which the target Leydig "
                   "mass is halved; target x^4 (1 + k^4) / (k^4 + x^4)",
       source="Keeney 1988: Leydig cells keep ~10% of their cytoplasmic volume without LH, the target at castrate LH "
-             "(~0.5 IU/L, x ~0.03: target 0.08); men with secondary hypogonadism (LH ~2 IU/L, x ~0.35) keep their mass; "
+             "(~0.5 IU/L, x ~0.03: target 0.10); men with secondary hypogonadism (LH ~2 IU/L, x ~0.35) keep their mass; "
              "fourth power and k 0.05 (was x^2, k 0.1) so that the partial LH suppression of transdermal T (LH ~0.8 "
              "IU/L in secondary hypogonadism, x ~0.07: target 0.80, was 0.33) does not shrink the Leydig cells: serum T "
              "returns to pretreatment levels within about 5 days after stopping a testosterone gel (AndroGel 1% "

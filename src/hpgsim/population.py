@@ -13,6 +13,7 @@ uncertainty (:mod:`hpgsim.calibrate`).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -151,6 +152,8 @@ class Matched:
     sd: Mapping[str, float] = field(default_factory=dict)
     drawn: int = 0  # men drawn (the pool screened; ``len(men)`` without a screen)
     enrolled: tuple[int, ...] = ()  # with a screen: the positions of ``men`` among the men drawn
+    status: str = "ok"  # the fit's: "ok", "warning" (the optimiser stopped early) or "failed" (typical = the prior)
+    message: str = "ok"
 
     @property
     def worst_relative_error(self) -> float:
@@ -239,9 +242,13 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
         return out
 
     def model(xs):
-        return np.log(np.maximum(np.nanmean(values(xs), axis=1), 0.0) + floor)
+        with warnings.catch_warnings():  # a cohort none of whose men could be simulated: NaN, reported by the fit
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.log(np.maximum(np.nanmean(values(xs), axis=1), 0.0) + floor)
 
-    between = np.nan_to_num(np.nanstd(np.log(np.maximum(values(mu0[None, :])[0], 0.0) + floor), axis=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        between = np.nan_to_num(np.nanstd(np.log(np.maximum(values(mu0[None, :])[0], 0.0) + floor), axis=0))
     sd = np.sqrt(between ** 2 + np.array([lab_sd(k) for k in obs]) ** 2) / math.sqrt(n_published)
     fit = map_fit(model, np.log(np.maximum(goal, 0.0) + floor), sd, mu0, psd, lo, hi, max_nfev=60, xtol=1e-6,
                   ftol=1e-8)
@@ -253,4 +260,4 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
         men = [men[i] for i in kept]
     return Matched(typical=dict(zip(names, np.exp(fit.theta).tolist())), men=tuple(men),
                    target=dict(zip(obs, goal.tolist())), achieved=dict(zip(obs, got.tolist())),
-                   sd=dict(zip(obs, sd.tolist())), drawn=drawn, enrolled=kept)
+                   sd=dict(zip(obs, sd.tolist())), drawn=drawn, enrolled=kept, status=fit.status, message=fit.message)

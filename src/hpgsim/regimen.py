@@ -49,7 +49,9 @@ Titration to a lab target
     ``LOW-HIGH``, ``at least LOW`` or ``at most HIGH`` in any unit the patient file accepts for
     that lab. The checks fall at 08:00 (before the morning dose) every interval from the start:
     below the target a man moves one rung up the ladder, above it one rung down, within it he
-    stays, and he never leaves the ladder. The ladder is ``up to DOSE [frequency]`` and/or
+    stays, and he never leaves the ladder. A drug that lowers the lab (:data:`LOWERED`: an
+    aromatase inhibitor titrated to estradiol, an androgen or hCG to LH or FSH, a GnRH analogue
+    to the axis) moves the other way: above the target one rung up. The ladder is ``up to DOSE [frequency]`` and/or
     ``down to DOSE [frequency]`` (the start and those limits), with ``in steps of DOSE`` the
     rungs between them at the starting frequency, or ``doses DOSE frequency, ...`` listing every
     rung, lowest amount a week first. Every rung keeps the prescription's calendar. A titrated
@@ -73,7 +75,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from numbers import Real
@@ -97,6 +99,7 @@ __all__ = [
     "DoseLevel",
     "Titration",
     "TITRATION_OBSERVABLES",
+    "LOWERED",
     "parse_regimen",
 ]
 
@@ -436,6 +439,18 @@ TITRATION_OBSERVABLES = (
 )
 """Lab values a dose can be titrated to (canonical observable names; units as for the patient file)."""
 
+_AXIS_LABS = frozenset({"total_testosterone", "free_testosterone", "bioavailable_testosterone", "estradiol", "lh",
+                        "fsh", "inhibin_b"})
+LOWERED: Mapping[str, frozenset[str]] = {
+    "aromatase inhibitor": frozenset({"estradiol"}),  # less aromatisation (testosterone rises through the feedback)
+    "androgen": frozenset({"lh", "fsh", "inhibin_b"}),  # the steroid feedback suppresses the gonadotropins
+    "LH-receptor agonist": frozenset({"lh", "fsh"}),  # hCG's testosterone and estradiol suppress them
+    "GnRH agonist": _AXIS_LABS,  # continuous agonist: desensitised gonadotropes after the flare
+    "GnRH antagonist": _AXIS_LABS,
+}
+"""The labs a higher dose lowers, by drug class (the catalog's ``drug_class``): a titration to one of
+them moves a man above the target up the ladder (every other lab: below the target up)."""
+
 _OBSERVABLE_ALIASES = {
     "t": "total_testosterone", "tt": "total_testosterone", "total_t": "total_testosterone",
     "testosterone": "total_testosterone", "serum_testosterone": "total_testosterone",
@@ -491,7 +506,8 @@ class DoseLevel:
 class Titration:
     """Adjust one prescription to a lab target: at every check, a man's morning value of
     ``observable`` below ``low`` moves him one rung up ``levels``, above ``high`` one rung down,
-    within the range he stays (and he never leaves the ladder).
+    within the range he stays (and he never leaves the ladder); the other way round for a drug
+    that lowers the lab (:data:`LOWERED`, :meth:`Prescription.next_level`).
 
     ``low``/``high`` are in ``unit`` (``high`` may be infinite: 'at least'; ``low`` 0: 'at most');
     checks fall at 08:00 (before the morning dose), every ``every_days`` days from the start of the
@@ -540,16 +556,15 @@ class Titration:
         return tuple(b if not math.isfinite(b) or b == 0 else _lab_value(self.observable, b, self.unit)
                      for b in (self.low, self.high))
 
-    def next_level(self, level: int, value: float) -> int:
-        """The rung after a check that read ``value`` (canonical unit) on rung ``level``."""
+    def next_level(self, level: int, value: float, *, lowers: bool = False) -> int:
+        """The rung after a check that read ``value`` (canonical unit) on rung ``level``: one up below the
+        target, one down above it, or the other way for a drug that ``lowers`` the lab (see
+        :attr:`Prescription.lowers_target`); a non-finite reading leaves him where he is."""
         low, high = self.target_canonical()
         if not math.isfinite(value):
             return level
-        if value < low:
-            return min(level + 1, len(self.levels) - 1)
-        if value > high:
-            return max(level - 1, 0)
-        return level
+        step = 1 if value < low else -1 if value > high else 0
+        return min(max(level + (-step if lowers else step), 0), len(self.levels) - 1)
 
     def text(self, info: DrugInfo, start: DoseLevel) -> str:
         """The clause as printed after the prescription (``titrate to ...``)."""
@@ -633,7 +648,7 @@ def _parse_ladder(text: str, info: DrugInfo, start: DoseLevel) -> tuple[DoseLeve
     for key, value in zip(parts[1::2], parts[2::2]):
         key = key.lower()
         if key in found:
-            raise InputError("ladder", f"'{key}' is given twice; give it once")
+            raise InputError("ladder", f"'{key}' is given twice; allowed: each of up to, down to, in steps of once")
         found[key] = value.strip()
     if "up to" not in found and "down to" not in found:
         raise InputError("ladder", f"'{text}' gives no dose to move to; allowed: up to DOSE and/or down to DOSE")
@@ -761,7 +776,7 @@ class Prescription:
     def _check_titration(self, info: DrugInfo) -> None:
         t = self.titration
         if not isinstance(t, Titration):
-            raise InputError("titration", f"{t!r} is not a Titration")
+            raise InputError("titration", f"{t!r} is not a Titration; allowed: a Titration, or None")
         if len(self.steps) != 1:
             raise InputError("titration", f"{info.display} has {len(self.steps)} steps joined by 'then' and a titration; "
                                           "allowed: titration of a one-step prescription")
@@ -832,6 +847,18 @@ class Prescription:
         return out
 
     @property
+    def lowers_target(self) -> bool:
+        """Whether a higher dose of this drug lowers its titration's lab (:data:`LOWERED`)."""
+        return self.titration is not None and self.titration.observable in LOWERED.get(self.info.drug_class, ())
+
+    def next_level(self, level: int, value: float) -> int:
+        """The titration's rung after a check that read ``value`` (canonical unit) on rung ``level``, in the
+        direction this drug moves its lab."""
+        if self.titration is None:
+            raise InputError("titration", f"'{self}' has no titration; allowed: a titrated prescription")
+        return self.titration.next_level(level, value, lowers=self.lowers_target)
+
+    @property
     def start_level(self) -> DoseLevel | None:
         """The dose level of a one-step repeating prescription (the rung a titration starts on)."""
         step = self.steps[0]
@@ -858,7 +885,7 @@ class Prescription:
         hour ``from_h`` on, for each ``(from_h, level)`` of ``schedule`` (the first from 0): each rung
         keeps the prescription's calendar (its doses fall where they would had it been taken from the start)."""
         if self.titration is None:
-            raise InputError("titration", f"'{self}' has no titration")
+            raise InputError("titration", f"'{self}' has no titration; allowed: a titrated prescription")
         info, step = self.info, self.steps[0]
         cmt = info.route(step.route).cmt
         bounds = [float(h) for h, _ in schedule[1:]] + [math.inf]

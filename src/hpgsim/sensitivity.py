@@ -66,6 +66,7 @@ from hpgsim.trials.runner import (
     baseline_target,
     cohort_base,
     crossing_weeks,
+    enrol,
     km_median,
     predict,
     treatment,
@@ -165,16 +166,11 @@ def drug_parameters(regimen_drugs: Sequence[str]) -> list[str]:
 
 def nominal_man(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Patient:
     """The trial's typical man: phenotype, age, BMI and run-in of the spec, with the typical values
-    that match the cohort to the published baseline (as the runner matches it, ``n_men`` men)."""
-    from hpgsim.population import match_baseline
-
+    that match the cohort to the published baseline (as the runner matches it, ``n_men`` men: the
+    enrolled men where the spec gives inclusion criteria, :func:`hpgsim.trials.runner.enrol`)."""
     pop = spec.population
     base = cohort_base(spec)
-    typical: dict[str, float] = {}
-    target = baseline_target(spec)
-    if target:
-        typical = dict(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
-                                      n_published=pop.n).typical)
+    typical = enrol(spec, n_men=n_men, seed=seed).typical if baseline_target(spec) else {}
     over = {**base.overrides, **{k: parameters.clip(k, v) for k, v in typical.items()}}
     return Patient(name=f"{spec.id}_typical", age=pop.age_years if pop.age_years is not None else base.age,
                    bmi=pop.bmi if pop.bmi is not None else base.bmi, overrides=over, history=base.history)

@@ -588,7 +588,7 @@ def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarr
             for k, p in enumerate(titrated):
                 values = run.obs[phys.OBS.index(p.titration.observable), j, :]
                 due = b in p.check_times(t_end)
-                new[k] = [p.titration.next_level(lane.levels[k], float(v)) if due else lane.levels[k] for v in values]
+                new[k] = [p.next_level(lane.levels[k], float(v)) if due else lane.levels[k] for v in values]
                 if due:
                     rows += [(first + int(i), k, b, float(v), int(lv)) for i, v, lv in zip(lane.members, values, new[k])]
             for key in sorted({tuple(int(v) for v in c) for c in new.T}):
@@ -599,17 +599,18 @@ def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarr
                                         schedules))
         if is_check:
             lanes = next_lanes
-    history = _dose_history(titrated, rows, names)
+    history = _dose_history(titrated, rows, names, first)
     return obs, failed_at, conc, history
 
 
-def _dose_history(titrated, rows, names) -> pd.DataFrame:
-    """The long dose-history table of a titrated run (see :attr:`CohortResult.dose_history`)."""
+def _dose_history(titrated, rows, names, first: int = 0) -> pd.DataFrame:
+    """The long dose-history table of a titrated run (see :attr:`CohortResult.dose_history`); ``names`` are
+    the run's men, the first of whom is ``patient`` number ``first``."""
     out = []
     for patient, k, hour, value, level in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
         p = titrated[k]
         info, lv = p.info, p.titration.levels[level]
-        out.append({"patient": patient, "name": None if names is None else names[patient],
+        out.append({"patient": patient, "name": None if names is None else names[patient - first],
                     "drug": p.drug, "day": (hour - SAMPLE_HOUR) / 24.0 if hour else 0.0,
                     "observable": p.titration.observable, "value": value, "level": level, "amount": lv.amount,
                     "unit": info.dose_unit, "frequency": str(lv.frequency),

@@ -442,10 +442,12 @@ wrong phenotype, unit or threshold rather than to a rare subgroup worth simulati
 @dataclass(frozen=True)
 class Cohort:
     """A trial's enrolled men and how many virtual men were screened to find them (``screened``
-    equals ``len(men)`` for a trial without inclusion criteria)."""
+    equals ``len(men)`` for a trial without inclusion criteria), and the typical values matched to
+    the published baseline (empty where the spec gives none)."""
 
     men: list[Patient]
     screened: int
+    typical: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def share(self) -> float:
@@ -530,10 +532,10 @@ def enrol(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Cohort:
     target = baseline_target(spec)
     if not pop.inclusion:
         if target:
-            men = list(match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
-                                       n_published=pop.n).men)
-        else:
-            men = virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
+            m = match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
+                               n_published=pop.n)
+            return Cohort(men=list(m.men), screened=len(m.men), typical=dict(m.typical))
+        men = virtual_population(n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi)
         return Cohort(men=men, screened=len(men))
 
     def draw_at(typical: Mapping[str, float] | None) -> Callable[[int], list[Patient]]:
@@ -546,8 +548,8 @@ def enrol(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Cohort:
     matched = match_baseline(target, n=n_men, seed=seed, base=base, age=pop.age_years, bmi=pop.bmi,
                              screen=lambda men: screen(spec, men), pool=pool, n_published=pop.n)
     if len(matched.men) == n_men:  # the pool held enough: the same men as screening them in rounds
-        return Cohort(men=list(matched.men), screened=matched.enrolled[-1] + 1)
-    return _enrol_rounds(spec, draw_at(matched.typical), n_men)
+        return Cohort(men=list(matched.men), screened=matched.enrolled[-1] + 1, typical=dict(matched.typical))
+    return replace(_enrol_rounds(spec, draw_at(matched.typical), n_men), typical=dict(matched.typical))
 
 
 def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:

@@ -191,6 +191,13 @@ class Quantity(_Model):
     unit: str | None = None
 
 
+def _known_observable(v: str) -> str:
+    """An endpoint's or criterion's observable, refused unless the spec format knows it."""
+    if v not in OBSERVABLE_UNITS:
+        raise ValueError(f"'{v}' is not an observable; allowed: {_allowed(OBSERVABLE_UNITS)}")
+    return v
+
+
 SCREENING_TIMES = ("screening", "end_of_run_in")
 """When an inclusion criterion is read: at screening (before the run-in; week 0 where there is
 none) or at the end of the run-in (the arms' week 0)."""
@@ -213,9 +220,7 @@ class Criterion(_Model):
     @field_validator("observable")
     @classmethod
     def _observable(cls, v: str) -> str:
-        if v not in OBSERVABLE_UNITS:
-            raise ValueError(f"'{v}' is not an observable; allowed: {_allowed(OBSERVABLE_UNITS)}")
-        return v
+        return _known_observable(v)
 
     @field_validator("at")
     @classmethod
@@ -259,7 +264,7 @@ class Criterion(_Model):
 
     @property
     def label(self) -> str:
-        """The criterion as the reports print it, e.g. ``sperm_concentration < 0.1 M/mL (end of run-in)``."""
+        """The criterion as the reports print it, e.g. ``sperm_concentration < 0.1 M/mL at the end of the run-in``."""
         sign = "<" if self.bound == "below" else ">="
         unit = "" if self.unit == DIMENSIONLESS else f" {self.unit}"
         when = {"screening": "at screening", "end_of_run_in": "at the end of the run-in"}[self.at]
@@ -373,9 +378,7 @@ class Endpoint(_Model):
     @field_validator("observable")
     @classmethod
     def _observable(cls, v: str) -> str:
-        if v not in OBSERVABLE_UNITS:
-            raise ValueError(f"'{v}' is not an observable; allowed: {_allowed(OBSERVABLE_UNITS)}")
-        return v
+        return _known_observable(v)
 
     @field_validator("kind")
     @classmethod
