@@ -45,6 +45,7 @@ from hpgsim.trials.runner import (
     enrol,
     predict,
     sample_day,
+    screened_share,
     treatment,
 )
 from hpgsim.trials.spec import FRACTION_KINDS, OBSERVABLE_UNITS, Arm, Endpoint, TrialSpec, convert
@@ -177,7 +178,7 @@ class DesignResult:
     @property
     def screened_in(self) -> float:
         """The share of screened virtual men who met the inclusion criteria (1 without criteria)."""
-        return self.n_men / self.screened if self.screened else 1.0
+        return screened_share(self.n_men, self.screened)
 
     def rows(self) -> list[dict[str, Any]]:
         """The bands as a long table: arm, day, week, observable, unit, p5, median, p95, n_ok."""

@@ -352,7 +352,7 @@ class TrialResult:
     @property
     def screened_in(self) -> float:
         """The share of screened virtual men who met the inclusion criteria (1 without criteria)."""
-        return self.n_men / self.screened if self.screened else 1.0
+        return screened_share(self.n_men, self.screened)
 
     @property
     def score(self) -> Score:
@@ -452,7 +452,12 @@ class Cohort:
     @property
     def share(self) -> float:
         """The share of screened men who were enrolled."""
-        return len(self.men) / self.screened if self.screened else 1.0
+        return screened_share(len(self.men), self.screened)
+
+
+def screened_share(enrolled: int, screened: int | None) -> float:
+    """The share of screened virtual men enrolled (1 where nobody was screened out: ``screened`` None or 0)."""
+    return enrolled / screened if screened else 1.0
 
 
 def _pre_run_in(spec: TrialSpec) -> tuple[tuple[str, float, float], ...]:
