@@ -109,7 +109,7 @@ _ROWS: tuple[Parameter, ...] = (
       source="fit: an IV T infusion (15 mg/day, serum T x3) halves LH and FSH only after ~4 days (docs/research/physiology_sources.md, JCEM 'T can suppress gonadotropin secretion independently of aromatization')"),
     P(name="gnrh_pulse_e2_inhibition", value=3.0, unit="1", group="hypothalamus",
       description="fractional reduction of GnRH pulse mass by the hypothalamic estrogen signal (integrated, 1 at reference): mass x (1 + z) / (1 + z s); 0 = estrogen slows pulse frequency only",
-      source="fit: clomiphene 25 mg/day in secondary hypogonadism raises LH 4.0 -> 6.1 IU/L (Helo 2017 BJU Int 119:171, " + PB + " B2; not encoded: 8.0 at z = 3 in a cohort matched to its T 205 ng/dL, LH 4.0, E2 17 pg/mL, with T 379 against the published 488 ng/dL; a smaller z leaves T lower still), weighed against clomiphene 100 mg/day in normal men, which doubled LH pulse amplitude (28 -> 58 ng/mL) while blunting the pituitary response to LRH, i.e. larger GnRH pulses (10 normal men, J Clin Endocrinol Metab 1979;48:315), and raised 24-h mean LH +180% (model x4.1 on day 8); letrozole LH +339% (T'Sjoen 2005, TSJOEN2005_YOUNG; model +208%, carried mostly by the estrogen transduction e2_feedback_hill); the same mechanism is read from adult-onset IHH reversed by clomiphene (Ioannidou-Kadis 2006 Fertil Steril, doi 10.1016/j.fertnstert.2006.03.065: enhanced hypothalamic sensitivity to estrogen feedback)"),
+      source="fit: clomiphene 25 mg/day in secondary hypogonadism raises LH 4.0 -> 6.1 IU/L (Helo 2017 BJU Int 119:171, " + PB + " B2; not encoded: 8.0 at z = 3 in a cohort matched to its T 205 ng/dL, LH 4.0, E2 17 pg/mL, with T 379 against the published 488 ng/dL; a smaller z leaves T lower still), weighed against clomiphene 100 mg/day in normal men, which doubled LH pulse amplitude (28 -> 58 ng/mL) while blunting the pituitary response to LRH, i.e. larger GnRH pulses (10 normal men, J Clin Endocrinol Metab 1979;48:315), and raised 24-h mean LH +180% (model x4.1 on day 8); letrozole LH +339% (T'Sjoen 2005, TSJOEN2005_YOUNG; model +212% in the cohort, carried mostly by the estrogen transduction e2_feedback_hill); the same mechanism is read from adult-onset IHH reversed by clomiphene (Ioannidou-Kadis 2006 Fertil Steril, doi 10.1016/j.fertnstert.2006.03.065: enhanced hypothalamic sensitivity to estrogen feedback)"),
     P(name="gnrh_half_life", value=3.5, unit="min", group="hypothalamus",
       description="half-life of GnRH in the portal circulation",
       source="textbook 2-5 min (" + PB + " A1), midpoint"),
@@ -139,7 +139,7 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="e2_feedback_hill", value=3.0, unit="1", group="hypothalamus",
       description="steepness of the estrogen-receptor transduction H(e)",
       source="fit: letrozole 2.5 mg/day, which leaves about 0.4 of the reference estrogen signal, raises LH +339% in "
-             "young men (T'Sjoen 2005, TSJOEN2005_YOUNG; model +238% in the reference man, +208% in the cohort) while "
+             "young men (T'Sjoen 2005, TSJOEN2005_YOUNG; model +242% in the reference man at 4 weeks, +212% in the cohort) while "
              "castration raises it only ~3-fold within days (ketoconazole: Schnorr 2001, Pitteloud 2008; model x3.8 "
              "at steady state), and anastrozole 1 mg (about 0.7 of the signal) only x1.5-1.6 (LEDER2004_G1, "
              "SHAH2021_TAU; model x1.7): the feedback is nearly spent once the signal halves, so H is "
