@@ -557,3 +557,19 @@ def test_the_guard_is_plain_asgi_and_refuses_websockets_from_outside():
     scope = {"type": "websocket", "client": ("8.8.8.8", 1), "headers": [(b"host", b"127.0.0.1")]}
     asyncio.run(guard(scope, None, send))
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_the_dose_cap_counts_a_titrated_drug_at_its_most_frequent_rung(client, monkeypatch):
+    """A man may climb the ladder at his first check, so the cap on dose events (the simulation's
+    cost) counts the rung that doses most, not the starting dose."""
+    from hpgsim.regimen import Regimen
+    from hpgsim.web import api
+
+    line = "letrozole 2.5 mg PO weekly, titrate to total_testosterone 500-600 ng/dL every 4 weeks up to 2.5 mg daily"
+    reg = Regimen.parse(line)
+    assert api._most_doses(reg, 70 * 24.0) == 70 > len(reg.events(70 * 24.0, at_start_dose=True)) == 10
+    monkeypatch.setattr(api, "MAX_DOSES", 40)  # between the starting dose's 10 and the daily rung's 70
+    r = client.post("/api/simulate", json={"phenotype": "obese_hyperestrogenic", "days": 69, "regimen": [line]})
+    assert r.status_code == 422, r.text
+    out = r.json()
+    assert out["field"] == "regimen" and "70 doses in 69 days; allowed: at most 40" in out["detail"]

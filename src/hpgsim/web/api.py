@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hpgsim import DISCLAIMER, parameters
 from hpgsim.errors import InputError
 from hpgsim.patient import PHENOTYPES
+
+if TYPE_CHECKING:
+    from hpgsim.regimen import Regimen
 
 __all__ = [
     "EXPLORE_PARAMETERS",
@@ -221,11 +224,23 @@ def regimen_of(req: SimulateRequest):
         except InputError as e:
             raise InputError(f"{name}.{e.field}", str(e)[len(e.field) + 2:]) from None
     reg = Regimen.parse(lines) if lines else Regimen()
-    n_doses = sum(1 for _ in reg.events(req.days * 24.0 + 24.0, at_start_dose=True)) if lines else 0  # titrated: as started
+    n_doses = _most_doses(reg, req.days * 24.0 + 24.0) if lines else 0
     if n_doses > MAX_DOSES:
         raise InputError("regimen", f"{n_doses} doses in {req.days:g} days; allowed: at most {MAX_DOSES} "
                                     "(fewer days or a sparser schedule)")
     return reg, lines
+
+
+def _most_doses(reg: Regimen, until_h: float) -> int:
+    """The dose events a simulation can have before ``until_h``: a titrated prescription counted on
+    the rung of its ladder that doses most (a man may climb there at his first check)."""
+    n = 0
+    for p in reg.prescriptions:
+        if p.titration is None:
+            n += len(p.events(until_h))
+        else:
+            n += max(len(p.titrated_events(((0.0, k),), until_h)) for k in range(len(p.titration.levels)))
+    return n
 
 
 def _clean(values) -> list[Optional[float]]:
