@@ -99,9 +99,13 @@ class _Model:
 
     def jumps(self, regimen: Regimen, until_h: float, *, offset_h: float = 0.0) -> list[Jump]:
         """State jumps of every dose before ``until_h`` (regimen time), shifted by ``offset_h``."""
+        return self.event_jumps(regimen.events(until_h), offset_h=offset_h)
+
+    def event_jumps(self, events, *, offset_h: float = 0.0) -> list[Jump]:
+        """State jumps of dose ``events`` (each split over its drug's dosing compartments), shifted by ``offset_h``."""
         out = []
         index = {m.drug: (m, off) for m, off in zip(self.pk, self.offsets)}
-        for ev in regimen.events(until_h):
+        for ev in events:
             m, off = index[ev.drug]
             for i, share in enumerate(m.shares(ev.route, ev.amount)):
                 if share:
@@ -524,17 +528,6 @@ class _Lane:
     schedules: tuple[tuple[tuple[float, int], ...], ...]  # (from hour, rung) of each titrated prescription
 
 
-def _event_jumps(model: _Model, events) -> list[Jump]:
-    index = {m.drug: (m, off) for m, off in zip(model.pk, model.offsets)}
-    out = []
-    for ev in events:
-        m, off = index[ev.drug]
-        for i, share in enumerate(m.shares(ev.route, ev.amount)):
-            if share:
-                out.append(Jump(ev.time_h, model.n_phys + off + i, ev.amount * share))
-    return out
-
-
 def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarray, reg: Regimen, *,
                   dt_max: float = DT_MAX_H, names: Sequence[str] | None = None, first: int = 0):
     """Run men whose regimen is titrated to a lab target: segment by segment between checks.
@@ -573,7 +566,7 @@ def _titrated_run(model: _Model, x0: np.ndarray, u0: np.ndarray, t_out: np.ndarr
             sub = _sub_model(model, mask, n) if len(lane.members) < n else model
             jumps = list(fixed_jumps)
             for p, schedule in zip(titrated, lane.schedules):
-                jumps += _event_jumps(model, p.titrated_events(schedule, b))
+                jumps += model.event_jumps(p.titrated_events(schedule, b))
             run = _engine(sub, lane.x, lane.u, a, seg_t, jumps, dt_max=dt_max, t_end=b)
             cols = [at[float(t)] for t in t_out[pick]]
             obs[:, pick[:, None], lane.members[None, :]] = run.obs[:, cols, :]
