@@ -111,7 +111,9 @@ def test_reference_man_has_full_gnrh_receptor_number_and_leydig_mass():
 
 def _rhs_at_reference(**effects):
     from hpgsim.physiology import model as phys
-    c = phys.derive(parameters.values(), age=30.0, bmi=23.5)
+    # the closed-form constants, whose steady state without the rhythm the guess is (the circadian correction
+    # of the scale constants moves it by a few per cent)
+    c = phys.derive(parameters.values(), age=30.0, bmi=23.5, rhythm_correction=False)
     y = phys.steady_state_guess(c)
     return phys, y, phys.rhs(0.0, y, c, phys.Effects(effects))
 
@@ -270,3 +272,61 @@ def test_transdermal_testosterone_does_not_shrink_the_leydig_cells_of_a_hypogona
     before = float(f.total_testosterone.iloc[(f.day - 0.33).abs().argmin()])
     after = float(f.total_testosterone.iloc[(f.day - (175 + 28)).abs().argmin()])  # 4 weeks after the last dose
     assert after > 0.6 * before
+
+
+def test_lh_does_not_swing_against_the_circadian_testosterone_rhythm():
+    """The estrogen signal reaches the LH feedback over hours (steroid_feedback_tau), so LH stays nearly flat over
+    clinic hours while T falls 20-25% from 08:00 to 16:00 (Brambilla 2009; Ahokoski 1998); with the instantaneous
+    feedback LH rose 25% from 08:00 to 16:00, in antiphase to T."""
+    from hpgsim.simulate import simulate
+
+    p = parameters.values()
+    f = simulate(Patient(age=p["ref_age"], bmi=p["ref_bmi"]), days=2, step_h=1.0).to_frame()
+    day2 = f.iloc[24:48]
+    at = {int(round(h)) % 24: r for h, r in zip(np.arange(25.0, 49.0), day2.itertuples())}
+    assert -0.27 < at[16].total_testosterone / at[8].total_testosterone - 1.0 < -0.18
+    for hour in (12, 16, 20):
+        assert abs(at[hour].lh / at[8].lh - 1.0) < 0.10
+    assert abs(at[16].fsh / at[8].fsh - 1.0) < 0.10
+
+
+def test_reference_man_reproduces_his_reference_labs_at_0800_with_the_rhythm_on():
+    """The scale constants are solved for the reference man's 08:00 draw from his rhythmic untreated state,
+    not only for his steady state without the rhythm."""
+    from hpgsim.simulate import simulate
+
+    p = parameters.values()
+    f = simulate(Patient(age=p["ref_age"], bmi=p["ref_bmi"]), days=1).to_frame().iloc[0]
+    assert f.total_testosterone == pytest.approx(p["ref_total_t_0800"], rel=1e-4)
+    assert f.lh == pytest.approx(p["ref_lh"], rel=1e-4)
+    assert f.fsh == pytest.approx(p["ref_fsh"], rel=1e-4)
+    assert f.shbg == pytest.approx(p["ref_shbg"], rel=1e-4)
+    assert f.inhibin_b == pytest.approx(p["ref_inhibin_b"], rel=1e-4)
+    assert f.sperm_concentration == pytest.approx(p["ref_sperm_concentration"], rel=1e-4)
+
+
+def test_without_the_rhythm_correction_the_reference_man_misses_his_morning_labs():
+    from hpgsim.physiology import model as phys
+    from hpgsim.simulate import reference_labs
+
+    p = parameters.values()
+    ref = phys._reference_parameters(p)
+    biased = reference_labs(phys.derive(p, age=p["ref_age"], bmi=p["ref_bmi"], rhythm_correction=False), ref)
+    honest = reference_labs(phys.derive(p, age=p["ref_age"], bmi=p["ref_bmi"]), ref)
+    assert abs(biased["lh"] / p["ref_lh"] - 1.0) > 0.03 and abs(biased["total_testosterone"] / p["ref_total_t_0800"] - 1.0) > 0.02
+    assert honest["lh"] == pytest.approx(p["ref_lh"], rel=1e-5)
+    assert honest["total_testosterone"] == pytest.approx(p["ref_total_t_0800"], rel=1e-5)
+
+
+def test_rhythm_factors_are_shared_by_every_man_and_follow_the_shared_table():
+    from hpgsim.physiology import model as phys
+
+    p = parameters.values()
+    one = phys.derive(p, age=50.0, bmi=30.0)
+    cohort = phys.derive({**p, "leydig_capacity": np.array([0.5, 1.0, 2.0])}, age=np.array([50.0, 50.0, 50.0]),
+                         bmi=np.array([30.0, 30.0, 30.0]))
+    assert np.asarray(cohort["syn_lh"]) == pytest.approx(float(one["syn_lh"]))
+    # without the rhythm the closed-form constants already hold: the factors are 1
+    flat = phys.rhythm_factors({**p, "circadian_amplitude_young": 0.0, "circadian_amplitude_70": 0.0})
+    for k in ("syn_lh", "leydig_basal", "syn_fsh"):
+        assert flat[k] == pytest.approx(1.0, abs=2e-3)

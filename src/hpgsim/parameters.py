@@ -107,6 +107,10 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gnrh_generator_feedback_tau", value=48.0, unit="h", group="hypothalamus",
       description="time constant over which the hypothalamus integrates the sex-steroid signal that sets the pulse generator's activity",
       source="fit: an IV T infusion (15 mg/day, serum T x3) halves LH and FSH only after ~4 days (docs/research/physiology_sources.md, JCEM 'T can suppress gonadotropin secretion independently of aromatization')"),
+    P(name="steroid_feedback_tau", value=6.0, unit="h", group="hypothalamus",
+      description="time constant over which the estrogen signal (plasma E2 and local aromatisation of T) reaches "
+                  "the negative feedback on GnRH pulse frequency and on LH/FSH synthesis",
+      source="derived between two bounds. Onset within hours: testosterone or estradiol infused at twice their production rates into normal men lowered mean LH already during the 6 h of infusion, and for 6 h after it (Santen RJ, Is aromatization of testosterone to estradiol required for inhibition of luteinizing hormone secretion in men? J Clin Invest 1975), so the signal must reach most of its effect within ~6 h (63% at tau = 6 h). Not within the hour: LH shows no clear daytime change in healthy men sampled at 08, 12, 16 and 20 h while T falls (Ahokoski O et al. Clin Chem Lab Med 1998;36(7), doi 10.1515/CCLM.1998.081, 31 men), and much less diurnal variation than the 20-25% of T (Brambilla DJ et al. JCEM 2009, PMC2681273); with an instantaneous feedback the reference man's LH rose 25% from 08:00 to 16:00 (peak 5.1 IU/L at 20:00, in antiphase to T); at tau = 6 h LH at 16:00 is 3% below 08:00 (3.7-4.3 IU/L over 08-20 h, highest around midnight, ahead of the morning T peak); tau 3 h: +7%, 4 h: +2%"),
     P(name="gnrh_pulse_e2_inhibition", value=3.0, unit="1", group="hypothalamus",
       description="fractional reduction of GnRH pulse mass by the hypothalamic estrogen signal (integrated, 1 at reference): mass x (1 + z) / (1 + z s); 0 = estrogen slows pulse frequency only",
       source="fit: clomiphene 25 mg/day in secondary hypogonadism raises LH 4.0 -> 6.1 IU/L (Helo 2017 BJU Int 119:171, " + PB + " B2; not encoded: 8.0 at z = 3 in a cohort matched to its T 205 ng/dL, LH 4.0, E2 17 pg/mL, with T 379 against the published 488 ng/dL; a smaller z leaves T lower still), weighed against clomiphene 100 mg/day in normal men, which doubled LH pulse amplitude (28 -> 58 ng/mL) while blunting the pituitary response to LRH, i.e. larger GnRH pulses (10 normal men, J Clin Endocrinol Metab 1979;48:315), and raised 24-h mean LH +180% (model x4.1 on day 8); letrozole LH +339% (T'Sjoen 2005, TSJOEN2005_YOUNG; model +212% in the cohort, carried mostly by the estrogen transduction e2_feedback_hill); the same mechanism is read from adult-onset IHH reversed by clomiphene (Ioannidou-Kadis 2006 Fertil Steril, doi 10.1016/j.fertnstert.2006.03.065: enhanced hypothalamic sensitivity to estrogen feedback)"),
@@ -285,20 +289,23 @@ _ROWS: tuple[Parameter, ...] = (
       source="assumption (3 weeks): steroidogenic capacity of rat Leydig cells falls to 5% within 1 week of LH "
              "deprivation (Keeney DS, Mendis-Handagama SMLC, Zirkin BR, Ewing LL. Endocrinology 1988) and is restored by hCG within days (J Endocrinol "
              "1990;126:367); the slow part of recovery after long deprivation is leydig_mass"),
-    P(name="leydig_mass_regrowth_half_life", value=3.0 * 7 * 24.0, unit="h", group="testis",
+    P(name="leydig_mass_regrowth_half_life", value=4.0 * 7 * 24.0, unit="h", group="testis",
       description="half-time of Leydig-mass regrowth towards its target at the reference LH stimulation and the "
                   "reference age (faster in proportion to LH-equivalents, e.g. under hCG; slower with age)",
       source="fit: median 15 months to T >= 300 ng/dL after 6 months of GnRH agonist, ~50% and ~80% recovered at 1 "
              "and 2 years (KATO2020_ADTREC; refitted with leydig_number, which leaves part of the slow recovery to "
-             "the Leydig-cell number: model 57 weeks, 43% and 80%); LH is back to normal within 3 months while T takes a median 24 months "
+             "the Leydig-cell number, then again 3.0 -> 4.0 weeks once the steroid feedback acts through its lagged "
+             "signal (steroid_feedback_tau) and the reference man's labs are met at 08:00 with the rhythm on, which "
+             "raised syn_lh and sped recovery to 44 weeks: model 55 weeks, 43% and 85%; 3.3 weeks: 48 weeks, 52%, 88%; "
+             "4.5 weeks: 60 weeks, 42%, 83%); LH is back to normal within 3 months while T takes a median 24 months "
              "after long agonist therapy (Kaku H et al. Prostate 2006;66:439), so the testis limits recovery; regrowth in "
              "proportion to LH stimulation: 11 days of pulsatile LH multiplied Leydig cells 20-30-fold in juvenile "
              "rhesus monkeys (Verhagen I et al. Andrology 2014;2:924)"),
     P(name="leydig_mass_regrowth_age_halving", value=8.5, unit="year", group="testis",
       description="years of age over which the Leydig-mass regrowth rate halves (relative to ref_age)",
       source="fit: 26-fold slower regrowth at ~70 years (KATO2020_ADTREC: median 15 months to T >= 300 ng/dL, model "
-             "14 months) than at 30 keeps the congenital-HH response to hCG 2000 IU 3x/week at age ~25 (T > 264 "
-             "ng/dL within 6 weeks, CHH_META_JSM2024; model ~1000 ng/dL); "
+             "13 months) than at 30 keeps the congenital-HH response to hCG 2000 IU 3x/week at age ~25 (T > 264 "
+             "ng/dL within 6 weeks, CHH_META_JSM2024; model ~1150 ng/dL); "
              "recovery after agonist therapy is slower above 65 years (Kaku 2006)"),
     P(name="leydig_mass_loss_half_life", value=4.8 * 7 * 24.0, unit="h", group="testis",
       description="half-time of Leydig-mass loss towards its (lower) target when LH-receptor stimulation falls",
@@ -320,7 +327,7 @@ _ROWS: tuple[Parameter, ...] = (
       description="half-time of Leydig-cell number regrowth at the reference LH stimulation and the reference age "
                   "(faster in proportion to LH-equivalents, like leydig_mass; slower with age, "
                   "leydig_number_regrowth_age_halving)",
-      source="fit: CJU2021_ADTREC (15 months of ADT at age 64: median 19 months to T >= 240 ng/dL, model 82 weeks) "
+      source="fit: CJU2021_ADTREC (15 months of ADT at age 64: median 19 months to T >= 240 ng/dL, model 87 weeks) "
              "with KATO2020_ADTREC (6 months at ~72 years), together with leydig_number_loss_half_life and "
              "leydig_number_regrowth_age_halving; about 9 weeks at age 24, so a man with congenital HH, whose "
              "Leydig cells never matured (number at its floor), reaches adult T within 6 weeks of pulsatile GnRH "
@@ -526,9 +533,14 @@ _ROWS: tuple[Parameter, ...] = (
              "47 / (47 + IC50) gives IC50 <= 0.08 ng/mL; doses from 0.1 mg/day suppressed estrogens > 90% (Lipton A "
              "et al. Cancer 1995;75:2132); was 0.43 (the bound from >99.1% whole-body inhibition at 47 ng/mL, Geisler "
              "2002), which let inhibition wane between weekly doses"),
-    P(name="letrozole_imax", value=0.85, unit="1", group="drug:letrozole",
+    P(name="letrozole_imax", value=0.84, unit="1", group="drug:letrozole",
       description="maximal aromatase inhibition reached in men",
-      source="fit: letrozole suppresses E2 more than anastrozole (Dixon 2008: residual E2 5.9 vs 10.1%); men E2 -46% (T'Sjoen 2005), -50% (Loves 2013)"),
+      source="fit: letrozole suppresses E2 more than anastrozole (Dixon 2008: residual E2 5.9 vs 10.1%); men E2 -46% "
+             "(T'Sjoen 2005, TSJOEN2005_YOUNG; model -65% with T +114%, published +146%; reference man T x2.0), -50% "
+             "(Loves 2013, LOVES2013: E2 59.2 pmol/L at 26 weeks, model 60.5); refitted 0.85 -> 0.84 once the steroid "
+             "feedback acts through its lagged signal (steroid_feedback_tau): 0.85 lowered E2 -67% in the T'Sjoen men "
+             "(band to -66%), 0.83 -63% with T +112% (the reference man's T x1.997, below the doubling of "
+             "tests/test_feedback.py), 0.80 -58% with T +104% (band from +110%)"),
     # ---- clomiphene isomers and enclomiphene
     P(name="clomiphene_en_fraction", value=0.62, unit="1", group="drug:clomiphene",
       description="enclomiphene (trans) share of clomiphene citrate", source="Ghobadi PAGE abstract 1420: 62:38; Clomid label 30-50% cis (" + PB + " B2)"),

@@ -41,7 +41,8 @@ VARIED: tuple[str, ...] = tuple(n for n in parameters.names(patient=True) if par
 # spermatogenesis (sperm_itt_k), each of which overshoots the treated count: fitted to STOCKS_REBOOT's
 # 2.2 M/mL two weeks off testosterone, a typical sperm_itt_k of 0.038 (0.29x the population's) lets its men recover
 # to 28 M/mL on hCG + FSH (published 16.8), the axis (SHBG production 3.1, aromatase 0.5) to 53 M/mL; SHAH2021_TAU's
-# sperm_itt_k 0.2 -> 0.41 doubles its anastrozole response in total motile count (25.7 M, published 17.7)
+# sperm_itt_k 0.2 -> 0.41 doubled its anastrozole response in total motile count (25.7 M, published 17.7; its phenotype's
+# value is now 0.16)
 _AXIS = ("gnrh_drive", "leydig_capacity", "aromatase_activity", "shbg_production", "sertoli_capacity")
 _SPERM = ("spermatogenic_efficiency",)
 BASELINE_PARAMETER: Mapping[str, tuple[str, ...]] = {

@@ -328,6 +328,19 @@ def _untreated(model: _Model, n: int, *, dt_max: float = DT_MAX_H) -> tuple[np.n
     return run.x_end, np.all(np.isfinite(run.x_end), axis=0)
 
 
+def reference_labs(c: phys.Constants, p: Mapping[str, float]) -> dict[str, float]:
+    """One man's untreated labs (canonical observables) at 08:00, drawn as every untreated man's are: from his
+    untreated state (:func:`_untreated`: steady state, then 3 days of the circadian rhythm), 8 hours on."""
+    model = _assemble(c, p, ())
+    x, ok = _untreated(model, 1)
+    if not ok.all():
+        return {k: math.nan for k in (*phys.OBS, "total_testosterone_1600")}
+    run = _engine(model, x, np.zeros(0), 0.0, [SAMPLE_HOUR, SAMPLE_HOUR + 8.0])
+    out = {k: float(run.obs[i, 0, 0]) for i, k in enumerate(phys.OBS)}
+    out["total_testosterone_1600"] = float(run.obs[phys.OBS.index("total_testosterone"), 1, 0])
+    return out
+
+
 def _sub_model(model: _Model, mask: np.ndarray, n: int) -> _Model:
     """The model of the men selected by ``mask`` (constants that vary by man are sliced)."""
     def pick(k, v):

@@ -424,7 +424,8 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
                 f" * max({s['leydig_mass']}, 0) * max({s['leydig_number']}, 0) * lmax * hill(stim, l50, lhill) * circ, 0)"),
         ("e2", "arom * (e2_periph_k * t_pos + e2_testis_k * p_t)"),
         ("e_sig", "(1 - er_occupancy) * (e2 / e2_ref + local_arom * arom * ft / ft_ref) / (1 + local_arom) + er_agonism"),
-        ("e_fb", "e2_fb_norm * hill(e_sig, e2_fb_k, e2_fb_n)"),
+        # the feedback sees the estrogen signal of the last hours (state steroid_fb), model._signals_core
+        ("e_fb", f"e2_fb_norm * hill(max({s['steroid_fb']}, 0), e2_fb_k, e2_fb_n)"),
         # rhs
         ("lh_pos", f"max({s['lh']}, 0)"),
         ("fsh_pos", f"max({s['fsh']}, 0)"),
@@ -490,6 +491,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
         s["leydig_mass"]: "k_mup * stim * inv_lh_ref * max(mass_gap, 0) + k_mdn * min(mass_gap, 0)",
         s["leydig_number"]: "k_nup * stim * inv_lh_ref * max(number_gap, 0) + k_ndn * min(number_gap, 0)",
         s["steroid_hyp"]: f"k_hyp * (steroid_signal - {s['steroid_hyp']})",
+        s["steroid_fb"]: f"k_fb * (steroid_signal - {s['steroid_fb']})",
         s["sg_reserve"]: (f"sg_r * (1 - deficit) * max({s['sg_reserve']}, 0) * (1 - max({s['sg_reserve']}, 0))"
                           f" - sg_kw * deficit * (max({s['sg_reserve']}, 0) - sg_floor)"),
         germ[0]: f"k_tr * support * max({s['sg_reserve']}, 0) - (k_tr + germ_loss) * {germ[0]}",

@@ -92,8 +92,8 @@ PGML_PER_NMOLL_T = MOLAR_MASS["testosterone"]  # nmol/L x g/mol = pg/mL
 NGDL_PER_NMOLL_T = MOLAR_MASS["testosterone"] / 10.0  # pg/mL -> ng/dL
 PGML_PER_NMOLL_E2 = MOLAR_MASS["estradiol"]
 
-__all__ = ["STATES", "EFFECTS", "Effects", "Constants", "derive", "rhs", "observables", "steady_state_guess",
-           "fat_mass_kg", "circadian_amplitude"]
+__all__ = ["STATES", "EFFECTS", "Effects", "Constants", "derive", "rhythm_factors", "rhs", "observables",
+           "steady_state_guess", "fat_mass_kg", "circadian_amplitude"]
 
 N_GERM = 10  # spermatogenesis_stages (checked against the table in derive)
 N_EPI = 3
@@ -113,6 +113,7 @@ STATES: tuple[str, ...] = (
     "leydig_mass",  # Leydig-cell mass behind LH-stimulated T (1 = reference man): lost without LH, regrown slowly
     "leydig_number",  # Leydig-cell number (1 = reference man): lost over months without LH, regrown in weeks when young, over years at 70
     "steroid_hyp",  # estrogen signal integrated by the hypothalamus (1 = reference man)
+    "steroid_fb",  # estrogen signal as the feedback on GnRH frequency and LH/FSH synthesis sees it (1 = reference man)
     "sg_reserve",  # spermatogonial reserve feeding the germ-cell chain (1 = reference man)
     *(f"germ{i}" for i in range(N_GERM)),
     *(f"epi{i}" for i in range(N_EPI)),
@@ -174,13 +175,130 @@ class Constants:
         return self.c[k]
 
 
-def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
+# the scale constants that the reference man's labs set, with the reference value each one is solved for and the
+# observable (OBS order) it is read from: the reference values are morning draws (08:00) of men living with
+# their circadian rhythm
+RHYTHM_SCALES: Mapping[str, tuple[str, str]] = {
+    "leydig_basal": ("ref_total_t_0800", "total_testosterone"),
+    "syn_lh": ("ref_lh", "lh"),
+    "syn_fsh": ("ref_fsh", "fsh"),
+    "shbg_target": ("ref_shbg", "shbg"),
+    "ib_scale": ("ref_inhibin_b", "inhibin_b"),
+    "tsc_ref": ("ref_sperm_concentration", "sperm_concentration"),
+}
+RHYTHM_TOL = 1e-6  # largest relative miss of a reference lab left by the correction
+_RHYTHM_FACTORS: dict[tuple, dict[str, float]] = {}
+
+
+def derive(p: Mapping[str, object], *, age, bmi, rhythm_correction: bool = True) -> Constants:
     """Turn the parameter table (with a patient's overrides) into the model's rate constants.
 
     Scale constants are set by the reference man (``ref_*`` rows at ``ref_age``/``ref_bmi``, all
-    patient factors 1): his steady state reproduces the reference values by construction.  The
-    patient's own covariates and factors then act through the mechanisms.
+    patient factors 1): his labs drawn at 08:00 from his untreated state with the circadian rhythm
+    on (the way every lab is read) reproduce the reference values.  The closed-form derivation below
+    solves them for his steady state without the rhythm; the rhythm, passed through the nonlinear
+    Leydig response and the (lagged) steroid feedback, moves his 08:00 labs a few per cent off them
+    (T +3%, LH -6%, FSH +3%), so each scale of :data:`RHYTHM_SCALES` is then multiplied by a factor solved
+    once per set of shared parameters (:func:`rhythm_factors`; ``rhythm_correction=False`` leaves them
+    out).  The patient's own covariates and factors then act through the mechanisms.
     """
+    c = _derive_uncorrected(p, age=age, bmi=bmi)
+    if rhythm_correction:
+        f = rhythm_factors(p)
+        for key in (*RHYTHM_SCALES, "circ_amp"):
+            c[key] = c[key] * f[key]
+    return Constants(c)
+
+
+def _reference_parameters(p: Mapping[str, object]) -> dict[str, float]:
+    """The reference man's parameters: ``p``'s shared parameters, the table's values of the per-patient ones."""
+    patient = set(parameters.names(patient=True))
+    out = {}
+    for k, v in p.items():
+        if k in patient:
+            out[k] = parameters.get(k).value
+        else:
+            a = np.asarray(v, dtype=float)
+            if a.size != 1:
+                raise ValueError(f"parameter {k} is shared by all men but varies within the batch")
+            out[k] = float(a.reshape(()))
+    return out
+
+
+def rhythm_factors(p: Mapping[str, object]) -> dict[str, float]:
+    """Factors on the scale constants of :data:`RHYTHM_SCALES` that bring the reference man's 08:00 labs, with the
+    circadian rhythm on, to the reference values (``ref_*``); cached per set of shared parameters.
+
+    His untreated state is computed as :func:`hpgsim.simulate.simulate` starts every man (steady state without
+    the rhythm, then 3 days with it).  The feedback couples the scales (more LH makes more T, which lowers LH),
+    so the logarithms of the factors are solved by Broyden's method from a finite-difference Jacobian (a few
+    evaluations of his labs), until every lab is within :data:`RHYTHM_TOL` of its reference.  The sperm scale
+    does not feed back and is set last, exactly.
+    """
+    ref = _reference_parameters(p)
+    key = tuple(sorted(ref.items()))
+    hit = _RHYTHM_FACTORS.get(key)
+    if hit is not None:
+        return dict(hit)
+    from hpgsim.simulate import reference_labs  # the engine is built on this module
+
+    coupled = [k for k in RHYTHM_SCALES if k != "tsc_ref"]
+    base = _derive_uncorrected(ref, age=ref["ref_age"], bmi=ref["ref_bmi"])
+    rhythmic = float(np.asarray(base["circ_amp"])) > 0.0
+    solved = coupled + ["circ_amp"] if rhythmic else coupled
+
+    def labs_at(u):
+        c = dict(base)
+        for k, v in zip(solved, u):
+            c[k] = c[k] * math.exp(v)
+        return reference_labs(Constants(c), ref)
+
+    # his T at 16:00 relative to 08:00 as the circadian amplitude of T says (ref_age's cosine)
+    amp = float(circadian_amplitude(ref["ref_age"], ref))
+    t_ex = ref["t_extragonadal"]
+    t08 = ref["ref_total_t_0800"]
+    t_mean = (t08 - t_ex) / (1.0 + amp) + t_ex
+    ratio16 = ((t_mean - t_ex) * (1.0 + amp * math.cos(2.0 * math.pi * (16.0 - ref["circadian_peak_hour"]) / 24.0)) + t_ex) / t08
+
+    def residual(labs):
+        r = np.array([math.log(labs[RHYTHM_SCALES[k][1]] / ref[RHYTHM_SCALES[k][0]]) for k in coupled]
+                     + ([math.log(labs["total_testosterone_1600"] / labs["total_testosterone"] / ratio16)] if rhythmic else []))
+        if not np.all(np.isfinite(r)):
+            raise RuntimeError(f"the reference man has no finite untreated state: {labs}")
+        return r
+
+    n = len(solved)
+    u = np.zeros(n)
+    labs = labs_at(u)
+    r = residual(labs)
+    h = 1e-3
+    jac = np.empty((n, n))
+    for j in range(n):
+        du = np.zeros(n)
+        du[j] = h
+        jac[:, j] = (residual(labs_at(u + du)) - r) / h
+    for _ in range(30):
+        if np.max(np.abs(r)) < RHYTHM_TOL:
+            break
+        step = -np.linalg.solve(jac, r)
+        u_new = u + step
+        labs = labs_at(u_new)
+        r_new = residual(labs)
+        jac += np.outer(r_new - r - jac @ step, step) / (step @ step)  # Broyden's rank-one update
+        u, r = u_new, r_new
+    else:
+        raise RuntimeError("the circadian correction of the reference man's scale constants did not converge")
+    f = {k: float(math.exp(v)) for k, v in zip(solved, u)}
+    f.setdefault("circ_amp", 1.0)
+    f["tsc_ref"] = ref[RHYTHM_SCALES["tsc_ref"][0]] / labs[RHYTHM_SCALES["tsc_ref"][1]]
+    if len(_RHYTHM_FACTORS) > 256:
+        _RHYTHM_FACTORS.clear()
+    _RHYTHM_FACTORS[key] = dict(f)
+    return f
+
+
+def _derive_uncorrected(p: Mapping[str, object], *, age, bmi) -> dict[str, object]:
+    """The rate constants solved for the reference man's steady state without the circadian rhythm."""
     if int(p["spermatogenesis_stages"]) != N_GERM:
         raise ValueError("spermatogenesis_stages must equal the compiled chain length")
     ln2 = math.log(2.0)
@@ -264,6 +382,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["gen_k"], c["gen_n"] = p["gnrh_generator_feedback_k"], p["gnrh_generator_feedback_hill"]
     c["gen_norm"] = 1.0 + (1.0 / p["gnrh_generator_feedback_k"]) ** p["gnrh_generator_feedback_hill"]
     c["k_hyp"] = 1.0 / p["gnrh_generator_feedback_tau"]
+    c["k_fb"] = 1.0 / p["steroid_feedback_tau"]
     c["cort"] = 1.0 / (1.0 + p["cortisol_freq_slope"] * (np.asarray(p["cortisol"], dtype=float) - 1.0))
     c["k_g"] = ln2 / (p["gnrh_half_life"] / 60.0)
     c["m"] = p["gnrh_pulse_peak"] * np.asarray(p["gnrh_drive"], dtype=float)
@@ -339,7 +458,7 @@ def derive(p: Mapping[str, object], *, age, bmi) -> Constants:
     c["semen_volume"] = np.asarray(p["semen_volume"], dtype=float)
     c["sperm_eff"] = np.asarray(p["spermatogenic_efficiency"], dtype=float)
     c["motility"] = np.asarray(p["motility_fraction"], dtype=float)
-    return Constants(c)
+    return c
 
 
 # ----------------------------------------------------------------------------- the compiled core
@@ -357,7 +476,7 @@ KEYS: tuple[str, ...] = (
     "cl_testis", "itt_ref",
     "alb_n", "k_bind", "ft_ref", "k_shbg", "shbg_target", "shbg_androgen_exp", "e2_ref", "e2_periph_k",
     "e2_testis_k", "local_arom", "f_max", "x_t", "x_e", "e2_fb_n", "e2_fb_norm", "gen_k", "gen_n", "gen_norm",
-    "k_hyp", "cort", "k_g", "z_e",
+    "k_hyp", "k_fb", "cort", "k_g", "z_e",
     "m", "k_f", "k_rrec", "k_rdes", "k_n", "n_loss", "m_ref", "rdes_k", "rdes_n", "sig_ref", "ke_lh", "ke_fsh",
     "basal", "k_sl", "y_l",
     "y_f", "syn_lh", "k_rel", "k_sf", "ib_k", "ib_n", "syn_fsh", "k_ib", "ib_fsh_k", "ib_germ", "ib_scale",
@@ -423,7 +542,8 @@ def _signals_core(time_h, y, k, e):
     e2 = arom * (k[K.e2_periph_k] * t + k[K.e2_testis_k] * p_t)
     e_sig = ((1.0 - e[E.er_occupancy]) * (e2 / k[K.e2_ref] + k[K.local_arom] * arom * ft / k[K.ft_ref])
              / (1.0 + k[K.local_arom]) + e[E.er_agonism])
-    e_fb = k[K.e2_fb_norm] * _hill_kn(e_sig, k[K.e2_fb_k_n], k[K.e2_fb_n])
+    # the feedback acts through the signal of the last hours (steroid_fb), not the instantaneous one
+    e_fb = k[K.e2_fb_norm] * _hill_kn(np.maximum(y[S.steroid_fb], 0.0), k[K.e2_fb_k_n], k[K.e2_fb_n])
     return t, shbg, ft, arom, stim, h_stim, p_t, e2, e_sig, e_fb
 
 
@@ -565,6 +685,10 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     # aromatase inhibitor or a SERM lowers it even while T doubles, supraphysiological T raises it
     dy[S.steroid_hyp] = k[K.k_hyp] * (e_sig - s_hyp)
     lam[S.steroid_hyp] = 0.0
+    # the estrogen signal reaches GnRH frequency and gonadotroph synthesis over hours (receptor-mediated
+    # transcription): T's circadian rhythm is damped on its way into LH
+    dy[S.steroid_fb] = k[K.k_fb] * (e_sig - y[S.steroid_fb])
+    lam[S.steroid_fb] = k[K.k_fb]
     # spermatogonial reserve: expands by proliferation (logistic) while hormonal support lasts and
     # shrinks towards a stem-cell floor without it; it gates the entry into the germ-cell chain
     sg = np.maximum(y[S.sg_reserve], 0.0)
@@ -661,6 +785,7 @@ def steady_state_guess(c: Constants, n: int | None = None) -> np.ndarray:
     y[IDX["inhibin_b"]] = cc["ib_scale"]
     y[IDX["leydig_resp"]] = 1.0
     y[IDX["steroid_hyp"]] = 1.0
+    y[IDX["steroid_fb"]] = 1.0
     y[IDX["leydig_trophic"]] = 1.0
     y[IDX["leydig_mass"]] = 1.0
     y[IDX["leydig_number"]] = 1.0
