@@ -33,16 +33,29 @@ def test_letrozole_raises_lh_nearly_as_much_as_castration_and_anastrozole_far_le
     assert let.total_testosterone.iloc[-1] > 2.0 * let.total_testosterone.iloc[0]  # T +146%
 
 
-def test_physiological_testosterone_restrains_lh_only_through_aromatisation():
-    """Schnorr 2001: in castrated young men transdermal T brings LH back to baseline, not with anastrozole added."""
+def test_physiological_testosterone_restrains_lh_only_through_aromatisation(monkeypatch):
+    """Schnorr 2001 (JCEM 86:2600): in young men castrated medically with ketoconazole 400 mg four times daily
+    (LH x3), transdermal T at 607 ng/dL brought LH back to baseline, and anastrozole 5 mg twice daily added
+    "completely opposed" it. Ketoconazole at that dose also inhibits aromatase (Pitteloud 2008 used it for
+    "medical castration and inhibition of aromatase"), so that arm had aromatisation blocked by two drugs; the
+    catalog has no ketoconazole and its anastrozole alone leaves 40% of aromatisation (anastrozole_imax 0.6, the
+    E2 floor of intact men). The combined block is encoded as anastrozole at complete inhibition; the catalog's
+    anastrozole alone must still oppose the T add-back in part."""
     ref = _ref()
     castrate = _last_week_mean(CASTRATE, None, 21)
     with_t = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily", 21)
-    with_t_ai = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily + anastrozole 10 mg PO daily", 21)
     t = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily", 21, col="total_testosterone")
+    with_t_anastrozole = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily + anastrozole 10 mg PO daily", 21)
+    table = parameters.values
+    monkeypatch.setattr(parameters, "values", lambda: {**table(), "anastrozole_imax": 1.0})
+    with_t_blocked = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily + anastrozole 10 mg PO daily", 21)
+    blocked_e2 = _last_week_mean(CASTRATE, "testosterone gel 100 mg daily + anastrozole 10 mg PO daily", 21,
+                                 col="estradiol")
     assert 500 < t < 1000
     assert with_t < 1.5 * ref.lh
-    assert with_t_ai > 0.85 * castrate
+    assert blocked_e2 < 1.0  # pg/mL: no estradiol made from the added T
+    assert with_t_blocked > 0.9 * castrate  # T without aromatisation leaves castrate LH
+    assert with_t < with_t_anastrozole < with_t_blocked  # anastrozole alone opposes the add-back in part
 
 
 def test_androgen_receptor_frequency_term_is_off_and_the_estrogen_term_carries_both_add_backs():
