@@ -21,7 +21,10 @@ def _sperm(men, regimen, weeks):
 def test_androgen_requirement_in_the_normal_range_shapes_suppression_more_than_the_untreated_output():
     # sperm_itt_k differs between men: within the normal spread the untreated output is nearly the same (support is
     # normalised to the typical man's), the output under testosterone is not
-    men = [Patient(name=f"k{k}", overrides={"sperm_itt_k": k}) for k in (0.04, 0.12, 0.4)]
+    # the normal spread: the 5th, 50th and 95th percentiles of the population's log-normal draw of sperm_itt_k
+    row = parameters.get("sperm_itt_k")
+    z = 1.645 * np.sqrt(np.log1p(row.cv**2))
+    men = [Patient(name=f"k{i}", overrides={"sperm_itt_k": row.value * np.exp(s * z)}) for i, s in enumerate((-1, 0, 1))]
     s = _sperm(men, TE, [0, 26])
     assert s[0] == pytest.approx(s[0, 1], rel=0.15)
     assert s[1, 2] < 0.1 < s[1, 0]  # the demanding man is azoospermic, the undemanding one is not
