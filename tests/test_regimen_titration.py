@@ -230,6 +230,15 @@ def test_a_drug_that_lowers_its_lab_is_titrated_the_other_way():
     assert gel.lowers_target and gel.next_level(0, 5.0) == 1
 
 
+def test_the_labs_a_drug_lowers_come_from_its_class_in_the_catalog():
+    from hpgsim.drugs.catalog import DRUGS, LOWERED_BY_CLASS, lookup_drug
+
+    assert set(LOWERED_BY_CLASS) <= {d.drug_class for d in DRUGS}  # no class name the catalog does not use
+    assert set(LOWERED_BY_CLASS["aromatase inhibitor"]) == {"estradiol"}
+    assert lookup_drug("letrozole").lowers == {"estradiol"} and not lookup_drug("clomiphene").lowers
+    assert all(o in TITRATION_OBSERVABLES for labs in LOWERED_BY_CLASS.values() for o in labs)
+
+
 def test_a_cohort_on_an_aromatase_inhibitor_titrated_to_estradiol_moves_toward_the_range():
     from hpgsim.patient import phenotype
     from hpgsim.population import virtual_population

@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT_DRAW_HOUR",
     "PLAUSIBLE",
     "Bounds",
+    "check_lab",
     "LabValue",
     "SemenValue",
     "ReferenceRange",
@@ -174,8 +175,9 @@ def _to_canonical(name: str, value: float, unit: str, field: str) -> float:
     raise InputError(field, f"{_num(value)} {unit}: '{unit}' is not a unit of {what}; {allowed}")
 
 
-def _checked(name: str, value: float, unit: str, field: str) -> float:
-    """Like :func:`_to_canonical`, and refuses values outside :data:`PLAUSIBLE`."""
+def check_lab(name: str, value: float, unit: str, field: str) -> float:
+    """Lab ``name`` at ``value unit`` in its canonical unit; refuses units not of that lab and values outside
+    :data:`PLAUSIBLE` (an :class:`~hpgsim.errors.InputError` naming ``field``)."""
     bounds = PLAUSIBLE[name]
     canonical = _to_canonical(name, value, unit, field)
     if not bounds.low <= canonical <= bounds.high:
@@ -338,7 +340,7 @@ class _Measures(_Strict):
             repeated = isinstance(getattr(self, name), tuple)
             for i, e in enumerate(entries):
                 field = f"{name}[{i}]" if repeated else name
-                _checked(name, e.value, e.unit, field)
+                check_lab(name, e.value, e.unit, field)
                 if repeated and e.date is None:
                     raise InputError(f"{field}.date", "missing; allowed: a date (YYYY-MM-DD) on each of repeated measurements")
         for part, whole in self._parts:

@@ -49,7 +49,7 @@ Titration to a lab target
     ``LOW-HIGH``, ``at least LOW`` or ``at most HIGH`` in any unit the patient file accepts for
     that lab. The checks fall at 08:00 (before the morning dose) every interval from the start:
     below the target a man moves one rung up the ladder, above it one rung down, within it he
-    stays, and he never leaves the ladder. A drug that lowers the lab (:data:`LOWERED`: an
+    stays, and he never leaves the ladder. A drug that lowers the lab (:attr:`~hpgsim.drugs.catalog.DrugInfo.lowers`: an
     aromatase inhibitor titrated to estradiol, an androgen or hCG to LH or FSH, a GnRH analogue
     to the axis) moves the other way: above the target one rung up. The ladder is ``up to DOSE [frequency]`` and/or
     ``down to DOSE [frequency]`` (the start and those limits), with ``in steps of DOSE`` the
@@ -75,7 +75,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from numbers import Real
@@ -99,7 +99,6 @@ __all__ = [
     "DoseLevel",
     "Titration",
     "TITRATION_OBSERVABLES",
-    "LOWERED",
     "parse_regimen",
 ]
 
@@ -439,18 +438,6 @@ TITRATION_OBSERVABLES = (
 )
 """Lab values a dose can be titrated to (canonical observable names; units as for the patient file)."""
 
-_AXIS_LABS = frozenset({"total_testosterone", "free_testosterone", "bioavailable_testosterone", "estradiol", "lh",
-                        "fsh", "inhibin_b"})
-LOWERED: Mapping[str, frozenset[str]] = {
-    "aromatase inhibitor": frozenset({"estradiol"}),  # less aromatisation (testosterone rises through the feedback)
-    "androgen": frozenset({"lh", "fsh", "inhibin_b"}),  # the steroid feedback suppresses the gonadotropins
-    "LH-receptor agonist": frozenset({"lh", "fsh"}),  # hCG's testosterone and estradiol suppress them
-    "GnRH agonist": _AXIS_LABS,  # continuous agonist: desensitised gonadotropes after the flare
-    "GnRH antagonist": _AXIS_LABS,
-}
-"""The labs a higher dose lowers, by drug class (the catalog's ``drug_class``): a titration to one of
-them moves a man above the target up the ladder (every other lab: below the target up)."""
-
 _OBSERVABLE_ALIASES = {
     "t": "total_testosterone", "tt": "total_testosterone", "total_t": "total_testosterone",
     "testosterone": "total_testosterone", "serum_testosterone": "total_testosterone",
@@ -507,7 +494,7 @@ class Titration:
     """Adjust one prescription to a lab target: at every check, a man's morning value of
     ``observable`` below ``low`` moves him one rung up ``levels``, above ``high`` one rung down,
     within the range he stays (and he never leaves the ladder); the other way round for a drug
-    that lowers the lab (:data:`LOWERED`, :meth:`Prescription.next_level`).
+    that lowers the lab (:attr:`~hpgsim.drugs.catalog.DrugInfo.lowers`, :meth:`Prescription.next_level`).
 
     ``low``/``high`` are in ``unit`` (``high`` may be infinite: 'at least'; ``low`` 0: 'at most');
     checks fall at 08:00 (before the morning dose), every ``every_days`` days from the start of the
@@ -606,10 +593,10 @@ def _lab_unit(name: str, unit: str) -> str:
 
 def _lab_value(name: str, value: float, unit: str) -> float:
     """``value unit`` of lab ``name`` in its canonical unit, through the patient file's unit checks."""
-    from hpgsim.labs import _checked
+    from hpgsim.labs import check_lab
 
     try:
-        return _checked(name, value, unit, "target")
+        return check_lab(name, value, unit, "target")
     except InputError as e:
         raise InputError("unit" if "unit" in str(e) else "target", str(e).split(": ", 1)[1]) from None
 
@@ -848,8 +835,8 @@ class Prescription:
 
     @property
     def lowers_target(self) -> bool:
-        """Whether a higher dose of this drug lowers its titration's lab (:data:`LOWERED`)."""
-        return self.titration is not None and self.titration.observable in LOWERED.get(self.info.drug_class, ())
+        """Whether a higher dose of this drug lowers its titration's lab (:attr:`~hpgsim.drugs.catalog.DrugInfo.lowers`)."""
+        return self.titration is not None and self.titration.observable in self.info.lowers
 
     def next_level(self, level: int, value: float) -> int:
         """The titration's rung after a check that read ``value`` (canonical unit) on rung ``level``, in the

@@ -12,6 +12,7 @@ been checked there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hpgsim.errors import InputError
@@ -27,6 +28,19 @@ class DoseRoute:
     cmt: int
 
 
+_AXIS_LABS = frozenset({"total_testosterone", "free_testosterone", "bioavailable_testosterone", "estradiol", "lh",
+                        "fsh", "inhibin_b"})
+LOWERED_BY_CLASS: Mapping[str, frozenset[str]] = {
+    "aromatase inhibitor": frozenset({"estradiol"}),  # less aromatisation (testosterone rises through the feedback)
+    "androgen": frozenset({"lh", "fsh", "inhibin_b"}),  # the steroid feedback suppresses the gonadotropins
+    "LH-receptor agonist": frozenset({"lh", "fsh"}),  # hCG's testosterone and estradiol suppress them
+    "GnRH agonist": _AXIS_LABS,  # continuous agonist: desensitised gonadotropes after the flare
+    "GnRH antagonist": _AXIS_LABS,
+}
+"""The labs (canonical observable names) a higher dose lowers, by drug class: a titration to one of them
+moves a man above the target up the ladder (to every other lab: a man below the target)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DrugInfo:
     """Prescribing metadata of one agent."""
@@ -40,6 +54,11 @@ class DrugInfo:
     dose_max: float
     dose_range_source: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def lowers(self) -> frozenset[str]:
+        """The labs a higher dose of this agent lowers (:data:`LOWERED_BY_CLASS`, by its ``drug_class``)."""
+        return LOWERED_BY_CLASS.get(self.drug_class, frozenset())
 
     def route(self, route: str) -> DoseRoute:
         key = _ROUTE_ALIASES.get(route.strip().lower())
