@@ -274,6 +274,24 @@ def test_transdermal_testosterone_does_not_shrink_the_leydig_cells_of_a_hypogona
     assert after > 0.6 * before
 
 
+@pytest.mark.xfail(strict=True, reason="known defect (docs/research/physiology_sources.md section 19): five days "
+                                       "after the last gel application the secondary-hypogonadism man's T is 0.41 of "
+                                       "pretreatment; the Leydig trophic state and mass lost under gel LH ~0.75 IU/L "
+                                       "take weeks to return")
+def test_testosterone_is_back_at_its_pretreatment_level_five_days_after_the_last_gel_application():
+    """The source of the test above, encoded as it reads: serum T returns to its pretreatment level within about 5
+    days after a testosterone gel is stopped at steady state (AndroGel 1% prescribing information, clinical
+    pharmacology; the source of leydig_mass_k). The test above asks only for 0.6 of pretreatment 4 weeks after
+    stopping, which the model meets (0.68); 5 days after the last application it gives 0.41 (LH is back above its
+    pretreatment level within 4 days), and a phenotype with the published E2 of secondary hypogonadism
+    (Helo 2017: 17 pg/mL) or its BMI (Masterson 2019: median 30.9) gives 0.07-0.09."""
+    f = simulate("secondary_hypogonadism", ["testosterone gel 50 mg transdermal daily for 25 weeks"], days=7 * 27).to_frame()
+    before = float(f.total_testosterone.iloc[(f.day - 0.33).abs().argmin()])
+    last_dose = 174.33  # 08:00 of day 174, the 175th daily application
+    after = float(f.total_testosterone.iloc[(f.day - (last_dose + 5.0)).abs().argmin()])
+    assert after > 0.8 * before
+
+
 def test_lh_does_not_swing_against_the_circadian_testosterone_rhythm():
     """The estrogen signal reaches the LH feedback over hours (steroid_feedback_tau), so LH stays nearly flat over
     clinic hours while T falls 20-25% from 08:00 to 16:00 (Brambilla 2009; Ahokoski 1998); with the instantaneous

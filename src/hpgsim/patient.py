@@ -72,7 +72,10 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "eugonadal": Patient(name="eugonadal"),
     "primary_hypogonadism": Patient(name="primary_hypogonadism",
                                     overrides={"leydig_capacity": 0.1, "sertoli_capacity": 0.1}),
-    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.015}),  # T ~230 ng/dL, LH ~1.9 IU/L
+    # T 268 ng/dL, LH 2.2 IU/L, E2 7.8 pg/mL at 08:00 (not the library cohorts' T ~230 or the published E2 17 pg/mL:
+    # with either, gel 50 mg/day suppresses his LH below 0.7 IU/L and his T collapses after the gel is stopped;
+    # docs/research/physiology_sources.md section 19)
+    "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.015}),
     # Sertoli complement from testis volume: 8.1 +/- 4.6 mL after gonadotropin induction in congenital HH (Medicine
     # (Baltimore) 2016;95(9):e2867) against 23.2 mL in eugonadal men (AAS2019_NONUSER): mean 0.35 of the reference,
     # median 0.30 with sertoli_capacity's CV 0.6 (CV of those testis volumes 0.57)
