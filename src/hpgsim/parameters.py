@@ -197,6 +197,21 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gonadotroph_basal", value=0.009, unit="x reference", group="pituitary",
       description="GnRH-independent share of LH/FSH synthesis and release (relative to the reference GnRH signal); not lowered by estradiol",
       source="fit: LH falls to 5% and FSH to 3% of baseline when TE 200 mg/week silences GnRH (Coviello 2005, COVIELLO2005; model 3.6%/4.9% in the reference man, 1.5%/3.4% in the cohort matched to its T); residual LH under a GnRH-agonist depot, which sets the Leydig-mass loss behind the slow T recovery (KATO2020_ADTREC); consistent with the upper bound from acute incomplete GnRH-receptor blockade (ganirelix LH 3.4 -> 0.8 IU/L, docs/research/drug_sources.md item 7) and congenital HH LH < 1.5 IU/L"),
+    P(name="gonadotroph_reserve", value=1.0, unit="1", group="pituitary", patient=True, lower=0.05, upper=5.0, cv=0.85,
+      description="gonadotroph reserve: LH and FSH made per unit of GnRH-receptor signal, relative to the reference man "
+                  "(the GnRH-driven synthesis, not the basal one), i.e. the pituitary's response to GnRH pulses. Spread "
+                  "only in men without a GnRH drive (congenital HH; population.SPREAD_WITHOUT_DRIVE): in the others the "
+                  "spread of gnrh_drive, read from LH pulse amplitude, already carries it",
+      source="definition (1 = reference man); cv 0.85: fit: the between-man spread of LH and FSH after 1 month of "
+             "subcutaneous pulsatile GnRH in 82 congenital-HH men, LH 0.4 +/- 0.5 -> 7.5 +/- 4.4 IU/L and FSH 1.1 +/- 0.9 "
+             "-> 8.8 +/- 5.3 IU/L (CV 0.59 and 0.60), 9/82 (11%) with LH < 2 IU/L (Mao JF et al. Asian J Androl "
+             "2018;20:319, 'Predictive factors for pituitary response to pulsatile GnRH therapy in patients with "
+             "congenital hypogonadotropic hypogonadism'; not in the validation library): 200 congenital_hh men on "
+             "gonadorelin 10 ug SC every 90 min (typical reserve 0.45, patient.py) give LH 6.8 +/- 4.0 and FSH 9.5 +/- 5.7 "
+             "IU/L at 4 weeks (CV 0.59 and 0.60; 4% with LH < 2: the published low tail is heavier); the feedback damps "
+             "the reserve's spread (cv 0.8: CV 0.56, 0.9: 0.63; no spread: 0.22, from the other per-man parameters). The same study: triptorelin-stimulated FSH60 predicted the pump response; in "
+             "GNRH_PUMP_POORRESP the men who made no sperm on the pump had lower LH and FSH 60 min after a GnRH bolus "
+             "(1.10 vs 4.32 and 1.90 vs 4.28 IU/L; checked, not fitted: docs/research/physiology_sources.md section 20)"),
     P(name="lh_synthesis_k", value=2.0, unit="x reference signal", group="pituitary",
       description="GnRH signal (relative to the reference man's) giving half-maximal LH synthesis",
       source="fit: castration raises LH ~3-fold within days (Pitteloud 2008, mean LH 34.6 IU/L in castrated normal men; Schnorr 2001) and ~4-fold after orchidectomy, together with the E2 feedback terms, while letrozole raises it +339% (TSJOEN2005_YOUNG)"),

@@ -79,7 +79,11 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     # Sertoli complement from testis volume: 8.1 +/- 4.6 mL after gonadotropin induction in congenital HH (Medicine
     # (Baltimore) 2016;95(9):e2867) against 23.2 mL in eugonadal men (AAS2019_NONUSER): mean 0.35 of the reference,
     # median 0.30 with sertoli_capacity's CV 0.6 (CV of those testis volumes 0.57)
-    "congenital_hh": Patient(name="congenital_hh", age=24.0, overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.3}),
+    # gonadotroph reserve 0.45 (unprimed gonadotrophs respond less to GnRH): fit: LH 7.5 and FSH 8.8 IU/L after 1 month
+    # of pulsatile GnRH in 82 men (Mao JF et al. Asian J Androl 2018;20:319): 200 men on gonadorelin 10 ug every 90 min
+    # give LH 6.8 (-9%) and FSH 9.5 IU/L (+8%) at 4 weeks (0.5: 7.3 and 10.2; reserve 1: 9.7 and 13.8 IU/L)
+    "congenital_hh": Patient(name="congenital_hh", age=24.0,
+                             overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.3, "gonadotroph_reserve": 0.45}),
     # the library's low-T/E2 subfertile men: their spermatogenesis needs more intratesticular androgen than the
     # typical man's (sperm_itt_k 0.16 against 0.13), so the low ITT of obesity costs them sperm and an aromatase
     # inhibitor gives it back (infertile men with a low T/E2 ratio: Pavlovich CP et al., J Urol 2001;165:837; Raman

@@ -34,6 +34,16 @@ BMI_RANGE: tuple[float, float] = (14.0, 70.0)
 DRAWN_AGE: tuple[float, float] = (18.0, 90.0)
 DRAWN_BMI: tuple[float, float] = (16.0, 60.0)
 VARIED: tuple[str, ...] = tuple(n for n in parameters.names(patient=True) if parameters.get(n).cv)
+# parameters given a between-man spread after the others: each man draws their normal deviates after his age and BMI
+# deviates, so that adding one leaves every other draw of every man (and the library's cohorts) as it was
+DRAWN_LATE: tuple[str, ...] = ("gonadotroph_reserve",)
+_EARLY = tuple(n for n in VARIED if n not in DRAWN_LATE)
+_LATE = tuple(n for n in DRAWN_LATE if n in VARIED)
+# spreads drawn only in men without a GnRH drive (typical gnrh_drive 0, congenital HH): in the other men the spread
+# of gnrh_drive, taken from the between-man spread of LH pulse amplitude, already carries that of the pituitary's
+# response to their own GnRH, so drawing it again would count it twice
+SPREAD_WITHOUT_DRIVE: tuple[str, ...] = ("gonadotroph_reserve",)
+_DRAW_SLOT = np.array([_EARLY.index(n) if n in _EARLY else len(_EARLY) + 2 + _LATE.index(n) for n in VARIED], dtype=int)
 # the typical values a published baseline observable brings into the joint fit (the matcher fits the union for a
 # target): a hormone the axis's five per-man capacities; a sperm count only the germ cells' own efficiency (the total
 # counts also semen volume and motility), so a count alone never moves the axis, and a count the model cannot reach
@@ -106,6 +116,8 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
         else:  # a per-patient parameter without between-patient variability: the same for every man
             fixed[k] = parameters.clip(k, float(v))
     sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
+    if typ["gnrh_drive"] > 0.0:
+        sig.update({k: 0.0 for k in SPREAD_WITHOUT_DRIVE if k in sig})
     chol = _cholesky(correlations)
     a0 = base.age if age is None else float(age)
     b0 = base.bmi if bmi is None else float(bmi)
@@ -125,12 +137,12 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
     for i, ss in enumerate(np.random.SeedSequence(seed).spawn(n)):
         rng = np.random.default_rng(ss)
         z = rng.standard_normal(len(VARIED) + 2)
-        z[:len(VARIED)] = chol @ z[:len(VARIED)]
+        zp = chol @ z[_DRAW_SLOT]  # the parameters' deviates in VARIED order (see DRAWN_LATE)
         over = dict(fixed)
         for j, k in enumerate(VARIED):
-            over[k] = parameters.clip(k, typ[k] * math.exp(sig[k] * z[j]))
-        a = float(min(max(a0 + age_sd * z[-2], a_lo), a_hi))
-        b = float(min(max(b0 + bmi_sd * z[-1], b_lo), b_hi))
+            over[k] = parameters.clip(k, typ[k] * math.exp(sig[k] * zp[j]))
+        a = float(min(max(a0 + age_sd * z[len(_EARLY)], a_lo), a_hi))
+        b = float(min(max(b0 + bmi_sd * z[len(_EARLY) + 1], b_lo), b_hi))
         men.append(Patient(name=f"{name}{i}", age=a, bmi=b, overrides=over, history=base.history))
     return men
 

@@ -29,7 +29,9 @@ Layers (DESIGN section 3):
 * pituitary - GnRH-receptor responsiveness ``R`` desensitised by sustained occupancy (filtered
   occupancy ``O`` through a steep Hill), GnRH-receptor number ``N``, LH synthesis into a pool
   released by each pulse, FSH synthesised and secreted constitutively, inhibin B and estrogen
-  feedback; synthesis and release follow the receptor signal ``N R occupancy``.  Estradiol lowers the
+  feedback; synthesis and release follow the receptor signal ``N R occupancy``.  Men differ in their
+  gonadotroph reserve, the LH and FSH made per unit of that signal (``gonadotroph_reserve``, spread between men
+  with congenital HH, whose pump response varies several-fold: Mao 2018).  Estradiol lowers the
   LH and FSH made per unit of GnRH-receptor signal, ``1 / (1 + y H(e))``, not the small GnRH-independent
   (basal) output: in GnRH-deficient men on fixed GnRH pulses E2 lowers the LH response to each pulse
   (Finkelstein 1991, Pitteloud 2008) and letrozole raises the LH response to a GnRH bolus (+152%,
@@ -417,6 +419,8 @@ def _derive_uncorrected(p: Mapping[str, object], *, age, bmi) -> dict[str, objec
     c["ib_k"], c["ib_n"] = p["inhibin_fsh_k"], p["inhibin_fsh_hill"]
     ib_fb_ref = 1.0 / (1.0 + (p["ref_inhibin_b"] / p["inhibin_fsh_k"]) ** p["inhibin_fsh_hill"])
     c["syn_fsh"] = c["ke_fsh"] * p["ref_fsh"] / ((basal + 1.0 / ((1.0 + k_sf) * (1.0 + c["y_f"]))) * ib_fb_ref)
+    # the man's gonadotroph reserve: LH and FSH made per unit of GnRH-receptor signal (1 = reference man)
+    c["gn_reserve"] = np.asarray(p["gonadotroph_reserve"], dtype=float)
     # --- inhibin B
     c["k_ib"] = ln2 / p["inhibin_half_life"]
     c["ib_fsh_k"] = p["inhibin_fsh_stim_k"]
@@ -484,7 +488,7 @@ KEYS: tuple[str, ...] = (
     "sp_fsh_n", "support_ref", "germ_ref_mean", "epi_ref", "tsc_ref", "semen_volume", "motility",
     # half-saturation constants raised to their Hill exponents (one power less per evaluation)
     "l50_n", "rdes_k_n", "sp_itt_k_n", "sp_fsh_k_n", "sperm_eff", "ldes_k_n", "e2_fb_k_n",
-    "sg_r", "sg_kw", "sg_floor",
+    "sg_r", "sg_kw", "sg_floor", "gn_reserve",
 )
 S = namedtuple("S", STATES)(*range(len(STATES)))
 K = namedtuple("K", KEYS)(*range(len(KEYS)))
@@ -607,13 +611,14 @@ def rhs_core(time_h, y, k, e, pulsatile, dy, lam):
     n_r = np.maximum(y[S.gnrhr_number], 0.0)
     sig_slow = n_r * r * occ_f / k[K.sig_ref]  # drives synthesis (integrated signal)
     sig_fast = n_r * r * occ / k[K.sig_ref]  # drives release (each pulse)
-    # estradiol lowers the LH and FSH made per unit of GnRH-receptor signal, not the basal output
-    syn_lh = k[K.syn_lh] * (k[K.basal] + sig_slow / ((sig_slow + k[K.k_sl]) * (1.0 + k[K.y_l] * e_fb)))
+    # estradiol lowers the LH and FSH made per unit of GnRH-receptor signal, not the basal output; the man's
+    # gonadotroph reserve scales that GnRH-driven output (the response to a GnRH pulse), not the basal one either
+    syn_lh = k[K.syn_lh] * (k[K.basal] + k[K.gn_reserve] * sig_slow / ((sig_slow + k[K.k_sl]) * (1.0 + k[K.y_l] * e_fb)))
     k_release = k[K.k_rel] * (k[K.basal] + sig_fast)
     rel_lh = k_release * np.maximum(y[S.lh_pool], 0.0)
     ib = np.maximum(y[S.inhibin_b], 0.0)
     ib_fb = 1.0 / (1.0 + _pow(ib / k[K.ib_k], k[K.ib_n]))
-    syn_fsh = (k[K.syn_fsh] * (k[K.basal] + sig_slow / ((sig_slow + k[K.k_sf]) * (1.0 + k[K.y_f] * e_fb)))
+    syn_fsh = (k[K.syn_fsh] * (k[K.basal] + k[K.gn_reserve] * sig_slow / ((sig_slow + k[K.k_sf]) * (1.0 + k[K.y_f] * e_fb)))
                * ib_fb)
     des = k[K.k_rdes] * _hill_kn(occ_f, k[K.rdes_k_n], k[K.rdes_n])
     # ---------------- testis: ITT, inhibin B, spermatogenesis
