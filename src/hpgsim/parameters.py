@@ -197,19 +197,21 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="gonadotroph_basal", value=0.009, unit="x reference", group="pituitary",
       description="GnRH-independent share of LH/FSH synthesis and release (relative to the reference GnRH signal); not lowered by estradiol",
       source="fit: LH falls to 5% and FSH to 3% of baseline when TE 200 mg/week silences GnRH (Coviello 2005, COVIELLO2005; model 3.6%/4.9% in the reference man, 1.5%/3.4% in the cohort matched to its T); residual LH under a GnRH-agonist depot, which sets the Leydig-mass loss behind the slow T recovery (KATO2020_ADTREC); consistent with the upper bound from acute incomplete GnRH-receptor blockade (ganirelix LH 3.4 -> 0.8 IU/L, docs/research/drug_sources.md item 7) and congenital HH LH < 1.5 IU/L"),
-    P(name="gonadotroph_reserve", value=1.0, unit="1", group="pituitary", patient=True, lower=0.05, upper=5.0, cv=0.85,
+    P(name="gonadotroph_reserve", value=1.0, unit="1", group="pituitary", patient=True, lower=0.05, upper=5.0, cv=0.6,
       description="gonadotroph reserve: LH and FSH made per unit of GnRH-receptor signal, relative to the reference man "
                   "(the GnRH-driven synthesis, not the basal one), i.e. the pituitary's response to GnRH pulses. Spread "
                   "only in men without a GnRH drive (congenital HH; population.SPREAD_WITHOUT_DRIVE): in the others the "
                   "spread of gnrh_drive, read from LH pulse amplitude, already carries it",
-      source="definition (1 = reference man); cv 0.85: fit: the between-man spread of LH and FSH after 1 month of "
+      source="definition (1 = reference man); cv 0.6: fit: the between-man spread of LH and FSH after 1 month of "
              "subcutaneous pulsatile GnRH in 82 congenital-HH men, LH 0.4 +/- 0.5 -> 7.5 +/- 4.4 IU/L and FSH 1.1 +/- 0.9 "
              "-> 8.8 +/- 5.3 IU/L (CV 0.59 and 0.60), 9/82 (11%) with LH < 2 IU/L (Mao JF et al. Asian J Androl "
              "2018;20:319, 'Predictive factors for pituitary response to pulsatile GnRH therapy in patients with "
              "congenital hypogonadotropic hypogonadism'; not in the validation library): 200 congenital_hh men on "
-             "gonadorelin 10 ug SC every 90 min (typical reserve 0.45, patient.py) give LH 6.8 +/- 4.0 and FSH 9.5 +/- 5.7 "
-             "IU/L at 4 weeks (CV 0.59 and 0.60; 4% with LH < 2: the published low tail is heavier); the feedback damps "
-             "the reserve's spread (cv 0.8: CV 0.56, 0.9: 0.63; no spread: 0.22, from the other per-man parameters). The same study: triptorelin-stimulated FSH60 predicted the pump response; in "
+             "gonadorelin 10 ug SC every 90 min (typical reserve 0.4 and Leydig complement 0.28, patient.py) give LH 6.9 +/- "
+             "4.1 and FSH 9.3 +/- 5.6 IU/L at 4 weeks (CV 0.60 and 0.60; 2% with LH < 2: the published low tail is "
+             "heavier); refitted from 0.85 once the congenital-HH Leydig complement was set (docs/research/"
+             "physiology_sources.md section 22): with less T, less feedback damps the reserve's spread (with the reference "
+             "complement cv 0.85 gave CV 0.59/0.60, 0.8: 0.56, 0.9: 0.63; no spread: 0.22, from the other per-man parameters). The same study: triptorelin-stimulated FSH60 predicted the pump response; in "
              "GNRH_PUMP_POORRESP the men who made no sperm on the pump had lower LH and FSH 60 min after a GnRH bolus "
              "(1.10 vs 4.32 and 1.90 vs 4.28 IU/L; checked, not fitted: docs/research/physiology_sources.md section 20)"),
     P(name="lh_synthesis_k", value=2.0, unit="x reference signal", group="pituitary",
@@ -480,13 +482,19 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="germ_cell_loss_reference", value=0.47, unit="1", group="spermatogenesis",
       description="fraction of germ cells lost (apoptosis) between spermatogonia and sperm at reference",
       source="~45-48% germ-cell loss during meiosis (Biol Reprod, 'Further quantification of human spermatogenesis'; " + PB + " A5)"),
-    P(name="spermatogonial_doubling_days", value=44.0, unit="day", group="spermatogenesis", patient=True, cv=3.0,
+    P(name="spermatogonial_doubling_days", value=38.0, unit="day", group="spermatogenesis", patient=True, cv=3.0,
       lower=5.0, upper=400.0,
       description="doubling time of the spermatogonial reserve while hormonal support is adequate (logistic growth)",
       source="fit: median time to first sperm under hCG + FSH between the 5 months of 99 gonadotropin-deficient men "
              "(GONADO_COHORT99) and the 7.1 months of 75 men with congenital HH (Liu PY et al., J Clin Endocrinol "
              "Metab 2009;94:801, LIU2009_JCEM), 12 months to > 2 M/mL (GONADO_COHORT99); 32 days gave 5.0 months, "
-             "at the edge of LIU2009_JCEM and with too many men above 1-5 M/mL at 18 months. cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
+             "at the edge of LIU2009_JCEM and with too many men above 1-5 M/mL at 18 months. Refitted 44 -> 38 days when "
+             "the congenital-HH Leydig complement was set to 0.28 (Mao 2017, patient.py): the smaller complement takes "
+             "longer to bring intratesticular T above the androgen requirement in the first weeks of hCG, and 44 days "
+             "then gave 29.1 weeks to first sperm (GONADO_COHORT99 published 21.7, LIU2009_JCEM 30.9) and a mean "
+             "8.2 M/mL at 18 months (MUIR_META2024, 11.6); 38 days: 26.7 weeks, 52.7 weeks to > 2 M/mL (published "
+             "52.2), 9.0 M/mL (40: 27.4, 54.9, 8.7; 36: 25.9, 50.4, 9.25; MUIR_META2024 checked, not fitted; "
+             "docs/research/physiology_sources.md section 22). cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
              "with sperm, 24% above 20 M/mL); in congenital HH sperm appear after 14 +/- 8 months in the 64% of men "
              "who reach them (Medicine (Baltimore) 2016;95(9):e2867), the others have none over a mean 23 months"),
     P(name="spermatogonial_regrowth_age_halving", value=4.5, unit="year", group="spermatogenesis",

@@ -79,11 +79,19 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     # Sertoli complement from testis volume: 8.1 +/- 4.6 mL after gonadotropin induction in congenital HH (Medicine
     # (Baltimore) 2016;95(9):e2867) against 23.2 mL in eugonadal men (AAS2019_NONUSER): mean 0.35 of the reference,
     # median 0.30 with sertoli_capacity's CV 0.6 (CV of those testis volumes 0.57)
-    # gonadotroph reserve 0.45 (unprimed gonadotrophs respond less to GnRH): fit: LH 7.5 and FSH 8.8 IU/L after 1 month
-    # of pulsatile GnRH in 82 men (Mao JF et al. Asian J Androl 2018;20:319): 200 men on gonadorelin 10 ug every 90 min
-    # give LH 6.8 (-9%) and FSH 9.5 IU/L (+8%) at 4 weeks (0.5: 7.3 and 10.2; reserve 1: 9.7 and 13.8 IU/L)
+    # Leydig complement 0.28 (the testes never matured, so the Leydig cells hCG regrows are fewer than the reference
+    # man's): fit: T 16.2 +/- 8.2 nmol/L (467 ng/dL) on hCG 1500 IU + hMG 75 IU 3x/week and 8.3 +/- 4.6 nmol/L
+    # (239 ng/dL) on pulsatile GnRH after 6-12 months in 202 men with congenital HH (Mao JF et al. Asian J Androl
+    # 2017;19:680; not in the validation library; 14.8 +/- 8.8 nmol/L on hCG/hMG in 220 men, Lin J et al. 2019): the
+    # typical man gives about 450 and 260 ng/dL at 6 months (0.25: 401 and 237-249; 0.3: 479 and 278-291; the
+    # reference complement 1570 on hCG/hMG); docs/research/physiology_sources.md sections 18, 20 and 22
+    # gonadotroph reserve 0.4 (unprimed gonadotrophs respond less to GnRH): fit: LH 7.5 and FSH 8.8 IU/L after 1 month
+    # of pulsatile GnRH in 82 men (Mao JF et al. Asian J Androl 2018;20:319): with the Leydig complement above, 200 men
+    # on gonadorelin 10 ug every 90 min give LH 6.9 (-9%) and FSH 9.3 IU/L (+5%) at 4 weeks (0.45 with the reference
+    # complement: 6.8 and 9.5; reserve 1: 9.7 and 13.8 IU/L): less T leaves less feedback, so a smaller reserve
     "congenital_hh": Patient(name="congenital_hh", age=24.0,
-                             overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.3, "gonadotroph_reserve": 0.45}),
+                             overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.3, "leydig_capacity": 0.28,
+                                       "gonadotroph_reserve": 0.4}),
     # the library's low-T/E2 subfertile men: their spermatogenesis needs more intratesticular androgen than the
     # typical man's (sperm_itt_k 0.16 against 0.13), so the low ITT of obesity costs them sperm and an aromatase
     # inhibitor gives it back (infertile men with a low T/E2 ratio: Pavlovich CP et al., J Urol 2001;165:837; Raman
