@@ -112,8 +112,8 @@ def test_reference_man_has_full_gnrh_receptor_number_and_leydig_mass():
 def _rhs_at_reference(**effects):
     from hpgsim.physiology import model as phys
     # the closed-form constants, whose steady state without the rhythm the guess is (the circadian correction
-    # of the scale constants moves it by a few per cent)
-    c = phys.derive(parameters.values(), age=30.0, bmi=23.5, rhythm_correction=False)
+    # of the scale constants, simulate.constants, moves it by a few per cent)
+    c = phys.derive(parameters.values(), age=30.0, bmi=23.5)
     y = phys.steady_state_guess(c)
     return phys, y, phys.rhs(0.0, y, c, phys.Effects(effects))
 
@@ -324,27 +324,27 @@ def test_reference_man_reproduces_his_reference_labs_at_0800_with_the_rhythm_on(
 
 
 def test_without_the_rhythm_correction_the_reference_man_misses_his_morning_labs():
+    from hpgsim import simulate as sim
     from hpgsim.physiology import model as phys
-    from hpgsim.simulate import reference_labs
 
     p = parameters.values()
-    ref = phys._reference_parameters(p)
-    biased = reference_labs(phys.derive(p, age=p["ref_age"], bmi=p["ref_bmi"], rhythm_correction=False), ref)
-    honest = reference_labs(phys.derive(p, age=p["ref_age"], bmi=p["ref_bmi"]), ref)
+    ref = sim._reference_parameters(p)
+    biased = sim.reference_labs(phys.derive(p, age=p["ref_age"], bmi=p["ref_bmi"]), ref)
+    honest = sim.reference_labs(sim.constants(p, age=p["ref_age"], bmi=p["ref_bmi"]), ref)
     assert abs(biased["lh"] / p["ref_lh"] - 1.0) > 0.03 and abs(biased["total_testosterone"] / p["ref_total_t_0800"] - 1.0) > 0.02
     assert honest["lh"] == pytest.approx(p["ref_lh"], rel=1e-5)
     assert honest["total_testosterone"] == pytest.approx(p["ref_total_t_0800"], rel=1e-5)
 
 
 def test_rhythm_factors_are_shared_by_every_man_and_follow_the_shared_table():
-    from hpgsim.physiology import model as phys
+    from hpgsim import simulate as sim
 
     p = parameters.values()
-    one = phys.derive(p, age=50.0, bmi=30.0)
-    cohort = phys.derive({**p, "leydig_capacity": np.array([0.5, 1.0, 2.0])}, age=np.array([50.0, 50.0, 50.0]),
-                         bmi=np.array([30.0, 30.0, 30.0]))
+    one = sim.constants(p, age=50.0, bmi=30.0)
+    cohort = sim.constants({**p, "leydig_capacity": np.array([0.5, 1.0, 2.0])}, age=np.array([50.0, 50.0, 50.0]),
+                           bmi=np.array([30.0, 30.0, 30.0]))
     assert np.asarray(cohort["syn_lh"]) == pytest.approx(float(one["syn_lh"]))
     # without the rhythm the closed-form constants already hold: the factors are 1
-    flat = phys.rhythm_factors({**p, "circadian_amplitude_young": 0.0, "circadian_amplitude_70": 0.0})
+    flat = sim.rhythm_factors({**p, "circadian_amplitude_young": 0.0, "circadian_amplitude_70": 0.0})
     for k in ("syn_lh", "leydig_basal", "syn_fsh"):
         assert flat[k] == pytest.approx(1.0, abs=2e-3)

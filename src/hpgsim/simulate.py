@@ -115,7 +115,7 @@ class _Model:
 
 def _build(patient: Patient, drugs: Sequence[str]) -> _Model:
     p = patient.parameter_values()
-    c = phys.derive(p, age=patient.age, bmi=patient.bmi)
+    c = constants(p, age=patient.age, bmi=patient.bmi)
     return _assemble(c, p, drugs)
 
 
@@ -339,6 +339,118 @@ def reference_labs(c: phys.Constants, p: Mapping[str, float]) -> dict[str, float
     out = {k: float(run.obs[i, 0, 0]) for i, k in enumerate(phys.OBS)}
     out["total_testosterone_1600"] = float(run.obs[phys.OBS.index("total_testosterone"), 1, 0])
     return out
+
+
+# the scale constants that the reference man's labs set, with the reference value each one is solved for and the
+# observable (OBS order) it is read from: the reference values are morning draws (08:00) of men living with
+# their circadian rhythm
+RHYTHM_SCALES: Mapping[str, tuple[str, str]] = {
+    "leydig_basal": ("ref_total_t_0800", "total_testosterone"),
+    "syn_lh": ("ref_lh", "lh"),
+    "syn_fsh": ("ref_fsh", "fsh"),
+    "shbg_target": ("ref_shbg", "shbg"),
+    "ib_scale": ("ref_inhibin_b", "inhibin_b"),
+    "tsc_ref": ("ref_sperm_concentration", "sperm_concentration"),
+}
+RHYTHM_TOL = 1e-6  # largest relative miss of a reference lab left by the correction
+_RHYTHM_FACTORS: dict[tuple, dict[str, float]] = {}
+
+
+def constants(p: Mapping[str, object], *, age, bmi) -> phys.Constants:
+    """The model's rate constants (:func:`hpgsim.physiology.model.derive`) with the reference man's scales
+    corrected for his circadian rhythm: his labs drawn at 08:00 from his untreated state with the rhythm on (the
+    way every lab is read) reproduce the reference values.  Each scale of :data:`RHYTHM_SCALES` (and the rhythm's
+    amplitude) is multiplied by a factor solved once per set of shared parameters (:func:`rhythm_factors`)."""
+    c = dict(phys.derive(p, age=age, bmi=bmi).c)
+    f = rhythm_factors(p)
+    for key in (*RHYTHM_SCALES, "circ_amp"):
+        c[key] = c[key] * f[key]
+    return phys.Constants(c)
+
+
+def _reference_parameters(p: Mapping[str, object]) -> dict[str, float]:
+    """The reference man's parameters: ``p``'s shared parameters, the table's values of the per-patient ones."""
+    patient = set(parameters.names(patient=True))
+    out = {}
+    for k, v in p.items():
+        if k in patient:
+            out[k] = parameters.get(k).value
+        else:
+            a = np.asarray(v, dtype=float)
+            if a.size != 1:
+                raise ValueError(f"parameter {k} is shared by all men but varies within the batch")
+            out[k] = float(a.reshape(()))
+    return out
+
+
+def rhythm_factors(p: Mapping[str, object]) -> dict[str, float]:
+    """Factors on the scale constants of :data:`RHYTHM_SCALES` that bring the reference man's 08:00 labs, with the
+    circadian rhythm on, to the reference values (``ref_*``); cached per set of shared parameters.
+
+    His untreated state is computed as :func:`simulate` starts every man (steady state without
+    the rhythm, then 3 days with it).  The feedback couples the scales (more LH makes more T, which lowers LH),
+    so the logarithms of the factors are solved by Broyden's method from a finite-difference Jacobian (a few
+    evaluations of his labs), until every lab is within :data:`RHYTHM_TOL` of its reference.  The sperm scale
+    does not feed back and is set last, exactly.
+    """
+    ref = _reference_parameters(p)
+    key = tuple(sorted(ref.items()))
+    hit = _RHYTHM_FACTORS.get(key)
+    if hit is not None:
+        return dict(hit)
+    coupled = [k for k in RHYTHM_SCALES if k != "tsc_ref"]
+    base = dict(phys.derive(ref, age=ref["ref_age"], bmi=ref["ref_bmi"]).c)
+    rhythmic = float(np.asarray(base["circ_amp"])) > 0.0
+    solved = coupled + ["circ_amp"] if rhythmic else coupled
+
+    def labs_at(u):
+        c = dict(base)
+        for k, v in zip(solved, u):
+            c[k] = c[k] * math.exp(v)
+        return reference_labs(phys.Constants(c), ref)
+
+    # his T at 16:00 relative to 08:00 as the circadian amplitude of T says (ref_age's cosine)
+    amp = float(phys.circadian_amplitude(ref["ref_age"], ref))
+    t_ex = ref["t_extragonadal"]
+    t08 = ref["ref_total_t_0800"]
+    t_mean = (t08 - t_ex) / (1.0 + amp) + t_ex
+    ratio16 = ((t_mean - t_ex) * (1.0 + amp * math.cos(2.0 * math.pi * (16.0 - ref["circadian_peak_hour"]) / 24.0)) + t_ex) / t08
+
+    def residual(labs):
+        r = np.array([math.log(labs[RHYTHM_SCALES[k][1]] / ref[RHYTHM_SCALES[k][0]]) for k in coupled]
+                     + ([math.log(labs["total_testosterone_1600"] / labs["total_testosterone"] / ratio16)] if rhythmic else []))
+        if not np.all(np.isfinite(r)):
+            raise RuntimeError(f"the reference man has no finite untreated state: {labs}")
+        return r
+
+    n = len(solved)
+    u = np.zeros(n)
+    labs = labs_at(u)
+    r = residual(labs)
+    h = 1e-3
+    jac = np.empty((n, n))
+    for j in range(n):
+        du = np.zeros(n)
+        du[j] = h
+        jac[:, j] = (residual(labs_at(u + du)) - r) / h
+    for _ in range(30):
+        if np.max(np.abs(r)) < RHYTHM_TOL:
+            break
+        step = -np.linalg.solve(jac, r)
+        u_new = u + step
+        labs = labs_at(u_new)
+        r_new = residual(labs)
+        jac += np.outer(r_new - r - jac @ step, step) / (step @ step)  # Broyden's rank-one update
+        u, r = u_new, r_new
+    else:
+        raise RuntimeError("the circadian correction of the reference man's scale constants did not converge")
+    f = {k: float(math.exp(v)) for k, v in zip(solved, u)}
+    f.setdefault("circ_amp", 1.0)
+    f["tsc_ref"] = ref[RHYTHM_SCALES["tsc_ref"][0]] / labs[RHYTHM_SCALES["tsc_ref"][1]]
+    if len(_RHYTHM_FACTORS) > 256:
+        _RHYTHM_FACTORS.clear()
+    _RHYTHM_FACTORS[key] = dict(f)
+    return f
 
 
 def _sub_model(model: _Model, mask: np.ndarray, n: int) -> _Model:
@@ -715,7 +827,7 @@ def _cohort_constants(patients: Sequence[Patient]) -> tuple[phys.Constants, dict
         p[k] = float(vals[0]) if np.all(vals == vals[0]) else vals
     age = np.array([pt.age for pt in patients], dtype=float)
     bmi = np.array([pt.bmi for pt in patients], dtype=float)
-    return phys.derive(p, age=age, bmi=bmi), p
+    return constants(p, age=age, bmi=bmi), p
 
 
 def simulate_cohort(patients: Sequence[Patient], regimen: Regimen | str | Sequence[str] | None = None, *,

@@ -317,7 +317,7 @@ def to_sbml(patient, regimen=None, *, days: float = 180.0) -> str:
     w._ok(comp.setUnits("litre"))
     w.function("hill", "lambda(x, k, n, max(x, 0)^n / (k^n + max(x, 0)^n))")
 
-    # ---- derived constants of derive(), flattened
+    # ---- derived constants (simulate.constants), flattened
     for key, v in c.items():
         if isinstance(v, Mapping):
             for k2, v2 in v.items():
