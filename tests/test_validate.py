@@ -241,3 +241,15 @@ def test_validate_refuses_a_spec_without_published_values(tmp_path):
     assert res.exit_code == 2
     lines = [line for line in res.output.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and "arms[0].endpoints[0].value: missing" in lines[0] and "hpgsim trial" in lines[0]
+
+
+def test_validate_scores_with_the_runners_cohort_size_by_default():
+    """`hpgsim validate` and run_trial agree on the cohort size (200 men: tail shares and median times no longer
+    hang on the seed, validation/README.md 'Seed and cohort size')."""
+    import inspect
+
+    from hpgsim.trials import cli, runner as trial_runner
+
+    option = inspect.signature(cli.validate).parameters["n_men"].default
+    assert option.default == trial_runner.VALIDATION_N_MEN == 200
+    assert inspect.signature(trial_runner.run_trial).parameters["n_men"].default == trial_runner.VALIDATION_N_MEN

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy.linalg import expm
+from scipy.optimize import root
 
 from hpgsim import __version__, parameters
 from hpgsim.drugs.agents import effects as drug_effects
@@ -389,8 +390,8 @@ def rhythm_factors(p: Mapping[str, object]) -> dict[str, float]:
 
     His untreated state is computed as :func:`simulate` starts every man (steady state without
     the rhythm, then 3 days with it).  The feedback couples the scales (more LH makes more T, which lowers LH),
-    so the logarithms of the factors are solved by Broyden's method from a finite-difference Jacobian (a few
-    evaluations of his labs), until every lab is within :data:`RHYTHM_TOL` of its reference.  The sperm scale
+    so the logarithms of the factors are solved together (MINPACK's hybrid Powell method, ``scipy.optimize.root``)
+    until every lab is within :data:`RHYTHM_TOL` of its reference.  The sperm scale
     does not feed back and is set last, exactly.
     """
     ref = _reference_parameters(p)
@@ -423,27 +424,13 @@ def rhythm_factors(p: Mapping[str, object]) -> dict[str, float]:
             raise RuntimeError(f"the reference man has no finite untreated state: {labs}")
         return r
 
-    n = len(solved)
-    u = np.zeros(n)
+    sol = root(lambda u: residual(labs_at(u)), np.zeros(len(solved)), method="hybr",
+               options={"xtol": RHYTHM_TOL * 1e-2, "eps": 1e-3})
+    u = sol.x
     labs = labs_at(u)
-    r = residual(labs)
-    h = 1e-3
-    jac = np.empty((n, n))
-    for j in range(n):
-        du = np.zeros(n)
-        du[j] = h
-        jac[:, j] = (residual(labs_at(u + du)) - r) / h
-    for _ in range(30):
-        if np.max(np.abs(r)) < RHYTHM_TOL:
-            break
-        step = -np.linalg.solve(jac, r)
-        u_new = u + step
-        labs = labs_at(u_new)
-        r_new = residual(labs)
-        jac += np.outer(r_new - r - jac @ step, step) / (step @ step)  # Broyden's rank-one update
-        u, r = u_new, r_new
-    else:
-        raise RuntimeError("the circadian correction of the reference man's scale constants did not converge")
+    if np.max(np.abs(residual(labs))) >= RHYTHM_TOL:
+        raise RuntimeError("the circadian correction of the reference man's scale constants did not converge: "
+                           f"{sol.message}")
     f = {k: float(math.exp(v)) for k, v in zip(solved, u)}
     f.setdefault("circ_amp", 1.0)
     f["tsc_ref"] = ref[RHYTHM_SCALES["tsc_ref"][0]] / labs[RHYTHM_SCALES["tsc_ref"][1]]

@@ -96,7 +96,7 @@ def validate(
     report_md: Optional[Path] = typer.Option(
         None, "--report", help="write the Markdown validation report here (figures in a folder named after it, "
                                "e.g. docs/validation.md -> docs/validation/)"),
-    n_men: int = typer.Option(60, "--n-men", min=1, help="virtual men per trial"),
+    n_men: int = typer.Option(200, "--n-men", min=1, help="virtual men per trial"),  # = runner.VALIDATION_N_MEN
     seed: int = typer.Option(0, help="seed of the virtual cohorts"),
     fitting: Optional[Path] = typer.Option(
         None, help="study id -> fitted parameters (default: fitting.yaml beside the specs or validation/fitting.yaml)"),

@@ -66,6 +66,7 @@ from hpgsim.trials.spec import (
 )
 
 __all__ = [
+    "VALIDATION_N_MEN",
     "Progress",
     "EndpointResult",
     "Score",
@@ -112,6 +113,7 @@ MenDone = Callable[[int], None]
 """Called with a number of men whose simulation (of one job) has just finished."""
 
 GROUPS = ("fitted", "not_fitted", "unlisted")
+VALIDATION_N_MEN = 200  # virtual men per trial: enough that tail shares and medians of times do not hang on the seed
 CURVE_POINTS = 120  # at most this many extra sample times per arm when curves are wanted
 
 
@@ -519,7 +521,7 @@ def _enrol_rounds(spec: TrialSpec, draw: Callable[[int], list[Patient]], n: int)
     return Cohort(men=men[:n], screened=kept[n - 1] + 1)
 
 
-def enrol(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Cohort:
+def enrol(spec: TrialSpec, *, n_men: int = VALIDATION_N_MEN, seed: int = 0) -> Cohort:
     """The trial's enrolled virtual men: its phenotype, age and BMI, run-in as shared history,
     screened by the inclusion criteria and matched to the published baseline.
 
@@ -557,7 +559,7 @@ def enrol(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> Cohort:
     return replace(_enrol_rounds(spec, draw_at(matched.typical), n_men), typical=dict(matched.typical))
 
 
-def build_cohort(spec: TrialSpec, *, n_men: int = 60, seed: int = 0) -> list[Patient]:
+def build_cohort(spec: TrialSpec, *, n_men: int = VALIDATION_N_MEN, seed: int = 0) -> list[Patient]:
     """The trial's virtual men: its phenotype, age and BMI, run-in as shared history, matched to
     the published baseline observables that a cohort can be matched on, and screened by the
     published inclusion criteria if the spec gives any (:func:`enrol`, which also says how many
@@ -833,7 +835,7 @@ def plan_arms(spec: TrialSpec, *, curves: bool = False) -> list[ArmJob]:
     return jobs
 
 
-def run_trial(spec: TrialSpec, *, n_men: int = 60, seed: int = 0, progress: Progress | None = None,
+def run_trial(spec: TrialSpec, *, n_men: int = VALIDATION_N_MEN, seed: int = 0, progress: Progress | None = None,
               curves: bool = False, simulator: Simulator | None = None) -> TrialResult:
     """Simulate every arm of ``spec`` on one matched cohort and compare each endpoint with its
     published value. ``curves`` also samples the arms of a multi-time-point trial on a regular grid
@@ -897,7 +899,7 @@ def _score_endpoint(spec: TrialSpec, arm: Arm, index: int, e: Endpoint, res: Coh
                           direction=direction(e, predicted, base_pub, base_stat), note=note)
 
 
-def run_trials(specs: Iterable[TrialSpec], *, n_men: int = 60, seed: int = 0, progress: Progress | None = None,
+def run_trials(specs: Iterable[TrialSpec], *, n_men: int = VALIDATION_N_MEN, seed: int = 0, progress: Progress | None = None,
                fitting: Mapping[str, Sequence[str]] | None = None, curves: bool = False,
                on_trial: Callable[[TrialResult], None] | None = None,
                simulator: Simulator | None = None) -> ValidationReport:
