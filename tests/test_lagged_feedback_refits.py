@@ -1,6 +1,6 @@
 """The studies whose parameters were refitted once the steroid feedback acts through its lagged signal
 (steroid_feedback_tau) and the reference man's 08:00 labs equal the ref_* values with the rhythm on: each is run
-as the validation runs it (60 men, seed 0) and its refitted endpoints must fall within tolerance."""
+as the validation runs it (200 men, seed 0) and its refitted endpoints must fall within tolerance."""
 
 from pathlib import Path
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "validation"
 
 
 def _results(path, *observables):
-    result = run_trial(load_spec(path), n_men=60, seed=0)
+    result = run_trial(load_spec(path), seed=0)  # the runner's VALIDATION_N_MEN
     return {(r.endpoint.observable, r.endpoint.kind): r for r in result.endpoints
             if not observables or r.endpoint.observable in observables}
 
