@@ -443,15 +443,20 @@ _ROWS: tuple[Parameter, ...] = (
     P(name="sperm_support_fsh_alone", value=33.0 / 94.0, unit="1", group="spermatogenesis",
       description="spermatogenic support with FSH but testosterone-suppressed intratesticular T, relative to both",
       source="Matsumoto 1986: FSH alone restored sperm to 33 vs 94 M/mL (docs/research/physiology_sources.md item 6)"),
-    P(name="sperm_itt_k", value=0.13, unit="x reference ITT", group="spermatogenesis", patient=True, cv=0.7,
+    P(name="sperm_itt_k", value=0.11, unit="x reference ITT", group="spermatogenesis", patient=True, cv=0.7,
       lower=0.02, upper=5.0,
       description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis; "
                   "differs between men (their androgen requirement: support is normalised to the typical man's, so "
                   "it shapes the response to a fall in ITT and, where it is several times the typical value as in "
                   "the infertile phenotypes, lowers the untreated output and sets the gain when ITT rises)",
-      source="fit: ITT -94% on TE 200 mg/wk (Coviello 2005) with azoospermia at 6 months in 65% of 271 men (WHO1990) "
-             "and 74% of 670 (WHO1995_NONASIAN 66.7%, WHO1995_ASIAN 89.2%), the others mostly below 3 M/mL; rat "
-             "needs ~1/3 of normal ITT (" + PB + " A5). cv: fit to the same shares; the men who stay oligozoospermic "
+      source="fit (200 men, seeds 0-2): azoospermia (< 0.1 M/mL) at 6 months of TE 200 mg/wk in 65% of 271 men "
+             "(WHO1990, band 0.50-0.80) and 66.7% of 465 non-Asian men (WHO1995_NONASIAN): 0.745/0.745/0.76 at seeds "
+             "0/1/2 (0.13, fitted at 60 men seed 0 to both WHO1995 groups pooled, gave 0.795/0.835/0.805; 0.095 gives "
+             "0.675/0.645/0.66 but raises sperm output at the low ITT of hypogonadal men on a GnRH pump or hCG + "
+             "clomiphene: docs/research/physiology_sources.md section h34); ITT -94% on TE 200 mg/wk (Coviello 2005); "
+             "rat needs ~1/3 of normal ITT (" + PB + " A5). The Asian men of "
+             "WHO1995 (89.2%) need more: sperm_itt_k_east_asian_ratio. cv: fit to the same shares at 60 men; the men "
+             "who stay oligozoospermic "
              "on TE have the same undetectable LH and FSH and the same T, E2 and inhibin B as those who become "
              "azoospermic (Wallace EM et al., J Clin Endocrinol Metab 1993;77:290: 17 of 28 azoospermic) and the same "
              "residual testicular steroidogenesis (Anderson RA et al., Hum Reprod 1997;12:1657) but convert more T to "
@@ -460,6 +465,18 @@ _ROWS: tuple[Parameter, ...] = (
              "room for the infertile phenotypes' requirement (idiopathic_oligozoospermia 1.5, patient.py; "
              "androgen-receptor deficiency in ~19% of azoospermic or severely oligozoospermic men, Aiman J, "
              "Griffin JE, J Clin Endocrinol Metab 1982;54:725)"),
+    P(name="sperm_itt_k_east_asian_ratio", value=34.7 / 19.7, unit="1", group="spermatogenesis",
+      description="androgen requirement of spermatogenesis (sperm_itt_k) of East Asian (Chinese) men relative to "
+                  "Caucasian men (the eugonadal_east_asian phenotype): less 5-alpha reduction of T leaves less "
+                  "androgen action at the same ITT",
+      source="serum 3-alpha-androstanediol glucuronide, the marker of 5-alpha reduction, 34.7 +/- 2.4 vs 19.7 +/- 0.9 "
+             "nmol/L in Caucasian vs Chinese men with the same total and bioavailable T (Lookingbill DP et al., J Clin "
+             "Endocrinol Metab 1991;72:1242; 31% higher in US white than Japanese men, Ross RK et al., Lancet "
+             "1992;339:887): requirement x 34.7/19.7, as the men who stay oligozoospermic on TE convert more T to DHT "
+             "(Anderson RA et al., J Clin Endocrinol Metab 1996;81:902). Not fitted; an isotopic kinetic study found "
+             "no difference in whole-body T-to-DHT conversion (Santner SJ et al., J Clin Endocrinol Metab "
+             "1998;83:2104), and Chinese men also have fewer Sertoli cells and a lower daily sperm production per man "
+             "(Johnson L et al., J Androl 1998;19:348), not modelled"),
     P(name="sperm_itt_hill", value=3.0, unit="1", group="spermatogenesis",
       description="steepness of androgen support versus ITT", source="fit: as sperm_itt_k"),
     P(name="spermatogenesis_days", value=74.0, unit="day", group="spermatogenesis",
