@@ -453,7 +453,7 @@ _ROWS: tuple[Parameter, ...] = (
              "(WHO1990, band 0.50-0.80) and 66.7% of 465 non-Asian men (WHO1995_NONASIAN): 0.745/0.745/0.76 at seeds "
              "0/1/2 (0.13, fitted at 60 men seed 0 to both WHO1995 groups pooled, gave 0.795/0.835/0.805; 0.095 gives "
              "0.675/0.645/0.66 but raises sperm output at the low ITT of hypogonadal men on a GnRH pump or hCG + "
-             "clomiphene: docs/research/physiology_sources.md section h34); ITT -94% on TE 200 mg/wk (Coviello 2005); "
+             "clomiphene: docs/research/physiology_sources.md section 23); ITT -94% on TE 200 mg/wk (Coviello 2005); "
              "rat needs ~1/3 of normal ITT (" + PB + " A5). The Asian men of "
              "WHO1995 (89.2%) need more: sperm_itt_k_east_asian_ratio. cv: fit to the same shares at 60 men; the men "
              "who stay oligozoospermic "
@@ -637,9 +637,18 @@ _ROWS: tuple[Parameter, ...] = (
       source="ter Heine 2014 / Ahmad 2010 (" + PB + " B2)"),
     P(name="endoxifen_v", value=400.0, unit="L", group="drug:tamoxifen", description="endoxifen volume",
       source="ter Heine 2014 / Ahmad 2010 (" + PB + " B2)"),
-    P(name="tamoxifen_er_k", value=150.0, unit="ng/mL", group="drug:tamoxifen",
+    P(name="tamoxifen_er_k", value=280.0, unit="ng/mL", group="drug:tamoxifen",
       description="tamoxifen concentration occupying half of the hypothalamic/pituitary estrogen receptors",
-      source="fit: tamoxifen 20 mg/day raises LH 4.5 -> 7.6 IU/L and T +56% (Urol Int 2019, TAMOX_UROLINT2019); 10 mg/day LH x2.4 (Clin Endocrinol)"),
+      source="fit (reference man, 6 weeks): tamoxifen 10 mg twice daily for 6 weeks in 13 normal men raised mean LH "
+             "5.7 -> 10.1 U/L, x1.77 (Spijkstra JJ, Spinder T, Gooren L, van Kessel H, 'Divergent effects of the "
+             "antiestrogen tamoxifen and of estrogens on LH pulse frequency, but not on basal LH levels and LH pulse "
+             "amplitude in men', J Clin Endocrinol Metab 1988; LH pulse frequency 4.2 -> 5.8 per 7 h, amplitude 3.8 "
+             "-> 4.6 U/L): the model's reference man x1.77 at 280 ng/mL (x2.39 at the former 150, x1.86 at 250, x1.72 "
+             "at 300); checked at 200 men, seeds 0-2, against tamoxifen 20 mg/day in oligozoospermic men (Urol Int "
+             "2019, TAMOX_UROLINT2019: LH 4.5 -> 7.6 IU/L, model 7.6-7.1; T 340 -> 530 ng/dL, model 544-574; FSH 7.6 "
+             "-> 15.9 IU/L, model 10.5-10.7, a miss: the model's FSH:LH fold ratio under a SERM is ~0.7, as in "
+             "tamoxifen 10 mg/day in oligospermic men, LH 1.7 -> 4.1 and FSH 4.9 -> 7.7 IU/L, 'Hormonal effects of "
+             "tamoxifen in oligospermic men', Clin Endocrinol; docs/research/physiology_sources.md section 24)"),
     P(name="endoxifen_potency", value=55.0, unit="x tamoxifen", group="drug:tamoxifen",
       description="estrogen-receptor potency of endoxifen relative to tamoxifen", source="30-100x (Davis's Drug Guide; " + PB + " B2), geometric midpoint"),
     # ---- hCG
