@@ -236,7 +236,7 @@ def _what(r: EndpointResult) -> str:
 
 
 def _rate(passed: int, total: int) -> str:
-    return f"{passed}/{total} ({100.0 * passed / total:.0f}%)" if total else "-"
+    return f"{passed}/{total} ({100.0 * passed / total:.1f}%)" if total else "-"
 
 
 def _print(report: ValidationReport, fitting_file: Optional[Path]) -> None:
