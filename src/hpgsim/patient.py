@@ -88,7 +88,7 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.015}),
     # Sertoli complement from testis volume: 8.1 +/- 4.6 mL after gonadotropin induction in congenital HH (Medicine
     # (Baltimore) 2016;95(9):e2867) against 23.2 mL in eugonadal men (AAS2019_NONUSER): mean 0.35 of the reference,
-    # median 0.30 with sertoli_capacity's CV 0.6 (CV of those testis volumes 0.57)
+    # median 0.25 with the phenotype's spread cv 1.0 below (CV of those testis volumes 0.57; the table's 0.6 gave median 0.30)
     # Leydig complement 0.28 (the testes never matured, so the Leydig cells hCG regrows are fewer than the reference
     # man's): fit: T 16.2 +/- 8.2 nmol/L (467 ng/dL) on hCG 1500 IU + hMG 75 IU 3x/week and 8.3 +/- 4.6 nmol/L
     # (239 ng/dL) on pulsatile GnRH after 6-12 months in 202 men with congenital HH (Mao JF et al. Asian J Androl
