@@ -2,10 +2,8 @@
 docs/research/physiology_sources.md section 25).
 
 Labs are the simulator's 08:00 samples; the bands are the published medians and ranges, not fitted to the model.
-The model's exposure (fsh_drug_cl 0.6 L/h, the Gonal-f SmPC's iv clearance, with F 0.7) is about 25% below the only
-direct measurement in men: the strict xfail records the known shortfall. A clearance of 0.45 L/h meets it (section
-h35) but was not landed: with it the congenital-HH cohort's share above 1 M/mL at 78 weeks (0.69) leaves the band of
-tests/test_spermatogenesis.py (Muir 2024: 0.55).
+The exposure is set from the only direct measurement in men (fsh_drug_cl 0.45 L/h, physiology_sources sections 25
+and h37): the Gonal-f SmPC's iv clearance 0.6 L/h (a value from women) left serum FSH about 25% low.
 """
 
 import numpy as np
@@ -38,15 +36,11 @@ def test_daily_im_rfsh_rising_doses_keep_serum_fsh_inside_the_published_ranges_a
     assert got[2] / got[0] == pytest.approx(13.6 / 4.3, rel=0.15)
 
 
-@pytest.mark.xfail(strict=True, reason="rFSH exposure ~25% below the Puregon medians in men (model 3.3/6.5/9.7 IU/L); "
-                                       "fsh_drug_cl 0.45 L/h meets them but was not landed (physiology_sources h35)")
 def test_daily_im_rfsh_rising_doses_give_the_published_median_serum_fsh(rising):
     for day, median, _, _ in PUBLISHED:
         assert abs(_fsh_on(rising, day) / median - 1.0) < 0.15
 
 
-@pytest.mark.xfail(strict=True, reason="150 IU 3x/week gives 2.9 IU/L (at sperm_fsh_k); 3.5-4 IU/L derived from the "
-                                       "Puregon medians (drug_sources.md section 6)")
 def test_rfsh_150_iu_three_times_weekly_gives_the_serum_fsh_the_daily_data_imply():
     """150 IU SC 3x/week is 64 IU/day: the Puregon medians (~0.055 IU/L per IU/day, linear) imply 3.5-4 IU/L."""
     f = simulate("congenital_hh", ["FSH 150 IU SC 3x/week"], days=70).to_frame()

@@ -3,7 +3,7 @@ experiments in normal men (Bremner 1981, Matsumoto 1983, Bremner/Matsumoto/Karpa
 
 The model's output is not proportional to its support: a partial deficit also kills germ cells in transit and
 shrinks the spermatogonial reserve, so the ITT-alone support must be derived from the sperm output these men kept,
-not set equal to it (docs/research/physiology_sources.md, section h38)."""
+not set equal to it (docs/research/physiology_sources.md, section 26)."""
 
 import numpy as np
 import pytest

@@ -422,7 +422,9 @@ _ROWS: tuple[Parameter, ...] = (
              "the untreated eugonadal cohort's inhibin B 10th-90th percentiles (about 54-228 pg/mL) reproduce normozoospermic "
              "men's 54.5-247 pg/mL (Reproduction 145(3):237, " + PB + " A5); testis volume on gonadotropins in congenital "
              "HH is 8.1 +/- 4.6 mL (CV 0.57; Medicine (Baltimore) 2016;95(9):e2867, 223 men), and sperm concentration "
-             "follows testis volume (r = 0.73, Burris AS et al., J Clin Endocrinol Metab 1988;66:1144)"),
+             "follows testis volume (r = 0.73, Burris AS et al., J Clin Endocrinol Metab 1988;66:1144); the congenital_hh "
+             "phenotype keeps that mean (0.35) with a cv of 1.0 (fit, 200 men, seeds 0-2: shares at 1-20 M/mL after "
+             "18 months on hCG + FSH, MUIR_META2024, GONADO_COHORT99; patient.py)"),
     P(name="inhibin_fsh_stim_k", value=4.5, unit="IU/L", group="spermatogenesis",
       description="FSH at half-maximal stimulation of inhibin B secretion",
       source="fit: a single 3000 IU rhFSH doubles inhibin B within 72 h while 225 IU does not (Anawalt 1996; Kinniburgh 2001; " + PB + " A5)"),
@@ -449,12 +451,12 @@ _ROWS: tuple[Parameter, ...] = (
              "the interaction term 1 - a - b non-negative). fit: within that range the value is bounded by the "
              "congenital-HH share >= 1 M/mL at 18 months on hCG + FSH (Muir 2024, 55%; MUIR_META2024), which rises "
              "with a (0.63 at 46/106, 0.66 at 0.60, 0.665 at 61/94 in 400 men; docs/research/physiology_sources.md "
-             "section h38)"),
+             "section 26)"),
     P(name="sperm_support_fsh_alone", value=33.0 / 94.0, unit="1", group="spermatogenesis",
       description="spermatogenic support with FSH but testosterone-suppressed intratesticular T, relative to both",
       source="Matsumoto AM, Karpas AE, Paulsen CA, Bremner WJ, J Clin Invest 1983;72:1005: FSH alone restored sperm to "
              "33 vs 94 M/mL (docs/research/physiology_sources.md item 6), taken as the output ratio; the model keeps ~2% "
-             "of output on FSH 100 IU daily with LH suppressed (section h38, strict xfail in tests/test_fsh_itt_support.py)"),
+             "of output on FSH 100 IU daily with LH suppressed (section 26, strict xfail in tests/test_fsh_itt_support.py)"),
     P(name="sperm_itt_k", value=0.11, unit="x reference ITT", group="spermatogenesis", patient=True, cv=0.7,
       lower=0.02, upper=5.0,
       description="intratesticular T (relative to reference) at half-maximal androgen support of spermatogenesis; "
@@ -523,7 +525,7 @@ _ROWS: tuple[Parameter, ...] = (
              "then gave 29.1 weeks to first sperm (GONADO_COHORT99 published 21.7, LIU2009_JCEM 30.9) and a mean "
              "8.2 M/mL at 18 months (MUIR_META2024, 11.6); 38 days: 26.7 weeks, 52.7 weeks to > 2 M/mL (published "
              "52.2), 9.0 M/mL (40: 27.4, 54.9, 8.7; 36: 25.9, 50.4, 9.25; MUIR_META2024 checked, not fitted; "
-             "docs/research/physiology_sources.md section 22). cv: fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
+             "docs/research/physiology_sources.md section 22). cv (men other than congenital_hh, whose phenotype carries its own spread of 6 fitted with MUIR_META2024, patient.py): fit to the spread of the shares reaching 0.1-20 M/mL by 16 months (same: 78% "
              "with sperm, 24% above 20 M/mL); in congenital HH sperm appear after 14 +/- 8 months in the 64% of men "
              "who reach them (Medicine (Baltimore) 2016;95(9):e2867), the others have none over a mean 23 months"),
     P(name="spermatogonial_regrowth_age_halving", value=4.5, unit="year", group="spermatogenesis",
@@ -543,10 +545,12 @@ _ROWS: tuple[Parameter, ...] = (
       source="fit: median 15 weeks to >= 20 M/mL after androgen-based contraception, slower than the germ-cell chain "
              "alone (LIU2006); type A spermatogonia persist under gonadotropin suppression (McLachlan RI et al., "
              "J Clin Endocrinol Metab 2002;87:546), so the reserve shrinks over months, not weeks"),
-    P(name="spermatogonial_floor", value=1e-3, unit="1", group="spermatogenesis",
+    P(name="spermatogonial_floor", value=1.4e-3, unit="1", group="spermatogenesis",
       description="stem-cell floor of the spermatogonial reserve (x reference) without any hormonal support",
       source="fit: congenital HH (no gonadotropins since birth) gives no sperm in the ejaculate for months after hCG + "
-             "FSH starts (median 5-7 months, GONADO_COHORT99, LIU2009_JCEM)"),
+             "FSH starts (median 5-7 months, GONADO_COHORT99, LIU2009_JCEM); refit (200 men, seeds 0-2) 1e-3 -> 1.4e-3 "
+             "with fsh_drug_cl 0.45 L/h (more FSH on the drug): median weeks to first sperm 24-26 between "
+             "GONADO_COHORT99's 21.7 and LIU2009_JCEM's 30.9 (physiology_sources sections 25, h37)"),
     P(name="germ_cell_withdrawal_loss", value=0.06, unit="1/day", group="spermatogenesis",
       description="extra germ-cell loss rate (apoptosis, spermiation failure) when hormonal support is withdrawn completely",
       source="fit: median times to < 10/3/1 M/mL of 6.8/10/13 weeks on TE 200 mg/wk (SUPPRESSION_KINETICS2005; WHO1990); spermiation failure within weeks (McLachlan 2002)"),
@@ -680,11 +684,15 @@ _ROWS: tuple[Parameter, ...] = (
       description="LH-receptor stimulation per unit of circulating hCG, in LH-equivalents",
       source="fit: hCG 125-500 IU every other day keeps ITT at 75-126% of baseline under TE (Coviello 2005, COVIELLO2005; model 36-114%); hCG 6000 IU T x1.6 at 4 h (HCG6000_SINGLE)"),
     # ---- FSH and hMG
-    P(name="fsh_drug_cl", value=0.6, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
-      source="Gonal-f SmPC (" + PB + " B3)"),
-    P(name="fsh_drug_v", value=0.6 * 35.0 / math.log(2), unit="L", group="drug:fsh",
+    P(name="fsh_drug_cl", value=0.45, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
+      source="derived: serum FSH in 9 men with hypogonadotropic hypogonadism after a week each of 75/150/225 IU "
+             "Puregon IM daily, medians 4.3/8.4/13.6 IU/L (Fertil Steril 1996, 'Serum hormone concentrations during "
+             "treatment with multiple rising doses of recombinant FSH (Puregon) in men with hypogonadotropic "
+             "hypogonadism'; docs/research/drug_sources.md section 6): 0.45 L/h with F 0.7 gives 4.3/8.6/12.9 IU/L; "
+             "the Gonal-f SmPC's 0.6 L/h (" + PB + " B3; iv, women) gave 3.3/6.5/9.7 (physiology_sources sections 25, h37)"),
+    P(name="fsh_drug_v", value=0.45 * 35.0 / math.log(2), unit="L", group="drug:fsh",
       description="apparent volume of the one-compartment model (terminal phase, Vz = CL x t1/2 / ln 2)",
-      source="derived: CL 0.6 L/h (Gonal-f SmPC) x SC terminal t1/2 35 h in healthy men (32-41 h, Gonal-f label; " + PB + " B3) / ln 2; "
+      source="derived: CL 0.45 L/h (fsh_drug_cl, Puregon in men) x SC terminal t1/2 35 h in healthy men (32-41 h, Gonal-f label; " + PB + " B3) / ln 2; "
              "the SmPC Vss 10 L (was the value) describes the iv distribution phase and gave a 12-h elimination half-life"),
     P(name="fsh_drug_ka", value=math.log(2) / 4.5, unit="1/h", group="drug:fsh", description="SC/IM absorption rate",
       source="fit: Tmax 11-20 h in healthy men (Gonal-f label) and 17.9 h after Menopur 225 IU SC (Menopur US label) with the 35-h "

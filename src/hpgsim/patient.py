@@ -45,6 +45,8 @@ class Patient:
     bmi: float = 23.5
     overrides: Mapping[str, float] = field(default_factory=dict)
     history: tuple[tuple[str, float, float], ...] = ()
+    # between-man CVs of a phenotype that differ from the table's ``cv`` (used when cohorts are drawn around it)
+    spreads: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 12.0 <= self.age <= 100.0:
@@ -59,6 +61,12 @@ class Patient:
             if (prm.lower is not None and v < prm.lower) or (prm.upper is not None and v > prm.upper):
                 raise InputError(k, f"{v} is outside the allowed range {prm.lower}-{prm.upper} {prm.unit}")
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+        for k, v in self.spreads.items():
+            if k not in allowed or not parameters.get(k).cv:
+                raise InputError("spreads", f"'{k}' has no between-man spread in the parameter table")
+            if not 0.0 <= v <= 10.0:
+                raise InputError(k, f"spread {v} is outside the allowed range 0-10")
+        object.__setattr__(self, "spreads", MappingProxyType(dict(self.spreads)))
 
     def parameter_values(self) -> dict[str, float]:
         """The full parameter table with this man's overrides applied."""
@@ -80,7 +88,7 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     "secondary_hypogonadism": Patient(name="secondary_hypogonadism", age=38.0, overrides={"gnrh_drive": 0.015}),
     # Sertoli complement from testis volume: 8.1 +/- 4.6 mL after gonadotropin induction in congenital HH (Medicine
     # (Baltimore) 2016;95(9):e2867) against 23.2 mL in eugonadal men (AAS2019_NONUSER): mean 0.35 of the reference,
-    # median 0.30 with sertoli_capacity's CV 0.6 (CV of those testis volumes 0.57)
+    # median 0.25 with the phenotype's spread cv 1.0 below (CV of those testis volumes 0.57; the table's 0.6 gave median 0.30)
     # Leydig complement 0.28 (the testes never matured, so the Leydig cells hCG regrows are fewer than the reference
     # man's): fit: T 16.2 +/- 8.2 nmol/L (467 ng/dL) on hCG 1500 IU + hMG 75 IU 3x/week and 8.3 +/- 4.6 nmol/L
     # (239 ng/dL) on pulsatile GnRH after 6-12 months in 202 men with congenital HH (Mao JF et al. Asian J Androl
@@ -91,9 +99,18 @@ PHENOTYPES: Mapping[str, Patient] = MappingProxyType({
     # of pulsatile GnRH in 82 men (Mao JF et al. Asian J Androl 2018;20:319): with the Leydig complement above, 200 men
     # on gonadorelin 10 ug every 90 min give LH 6.9 (-9%) and FSH 9.3 IU/L (+5%) at 4 weeks (0.45 with the reference
     # complement: 6.8 and 9.5; reserve 1: 9.7 and 13.8 IU/L): less T leaves less feedback, so a smaller reserve
+    # spread of the response (fit, 200 men, seeds 0-2, with fsh_drug_cl 0.45 L/h and spermatogonial_floor 1.4e-3): the
+    # Sertoli complement keeps its mean 0.35 (testis volume above) with a between-man CV of 1.0 (median 0.25), and the
+    # reserve's doubling time a CV of 6 (table: 3), against the shares at 1/5/10/20 M/mL after 18 months (Muir 2024,
+    # MUIR_META2024: 0.55/0.36/0.24/0.15) and at 0.1-20 M/mL after 16 months (GONADO_COHORT99) with the medians to
+    # first sperm (GONADO_COHORT99 21.7, LIU2009_JCEM 30.9 weeks): poor responders are common in congenital HH
+    # (cryptorchidism, prepubertal testes < 4 mL: Liu PY et al. J Clin Endocrinol Metab 2009;94:801; of 26 men at
+    # St Bartholomew's only 1 of 4 with cryptorchidism against 5 of 5 without made sperm on hCG/hMG, testes on hCG
+    # 3.0 +/- 1.6 against 4.7 +/- 1.8 mL); docs/research/physiology_sources.md section 27
     "congenital_hh": Patient(name="congenital_hh", age=24.0,
-                             overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.3, "leydig_capacity": 0.28,
-                                       "gonadotroph_reserve": 0.4}),
+                             overrides={"gnrh_drive": 0.0, "sertoli_capacity": 0.25, "leydig_capacity": 0.28,
+                                       "gonadotroph_reserve": 0.4},
+                             spreads={"sertoli_capacity": 1.0, "spermatogonial_doubling_days": 6.0}),
     # the library's low-T/E2 subfertile men: their spermatogenesis needs more intratesticular androgen than the
     # typical man's (sperm_itt_k 0.16 against 0.11; 0.13 when this was fitted), so the low ITT of obesity costs them
     # sperm and an aromatase inhibitor gives it back (infertile men with a low T/E2 ratio: Pavlovich CP et al., J Urol

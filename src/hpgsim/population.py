@@ -115,7 +115,7 @@ def virtual_population(n: int, *, seed: int = 0, base: Patient | str = "eugonada
             typ[k] = float(v)
         else:  # a per-patient parameter without between-patient variability: the same for every man
             fixed[k] = parameters.clip(k, float(v))
-    sig = {k: math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in VARIED}
+    sig = {k: math.sqrt(math.log1p(base.spreads.get(k, parameters.get(k).cv) ** 2)) for k in VARIED}
     if typ["gnrh_drive"] > 0.0:
         sig.update({k: 0.0 for k in SPREAD_WITHOUT_DRIVE if k in sig})
     chol = _cholesky(correlations)
@@ -223,7 +223,7 @@ def match_baseline(target: Mapping[str, float], *, n: int = 200, seed: int = 0, 
     hi = np.log([parameters.get(k).upper for k in names])
     mu0 = np.log(np.maximum([base.overrides.get(k, parameters.get(k).value) for k in names], 1e-4))
     mu0 = np.clip(mu0, lo + 1e-6, hi - 1e-6)
-    psd = np.array([math.sqrt(math.log1p(parameters.get(k).cv ** 2)) for k in names])
+    psd = np.array([math.sqrt(math.log1p(base.spreads.get(k, parameters.get(k).cv) ** 2)) for k in names])
     floor = np.array([DETECTION_FLOOR[k] for k in obs])
     goal = np.array([target[k] for k in obs], dtype=float)
     drawn = n if screen is None or pool is None else max(int(pool), 1)
