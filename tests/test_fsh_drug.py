@@ -3,7 +3,7 @@ docs/research/physiology_sources.md section 25).
 
 Labs are the simulator's 08:00 samples; the bands are the published medians and ranges, not fitted to the model.
 The exposure is set from the only direct measurement in men (fsh_drug_cl 0.45 L/h, physiology_sources sections 25
-and h37): the Gonal-f SmPC's iv clearance 0.6 L/h (a value from women) left serum FSH about 25% low.
+and 27): the Gonal-f SmPC's iv clearance 0.6 L/h (a value from women) left serum FSH about 25% low.
 """
 
 import numpy as np

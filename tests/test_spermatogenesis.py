@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hpgsim import parameters
+from hpgsim.errors import InputError
 from hpgsim.patient import Patient, phenotype
 from hpgsim.population import baseline, virtual_population
 from hpgsim.simulate import simulate_cohort
@@ -51,7 +52,7 @@ def test_congenital_hh_output_scales_with_sertoli_complement_and_timing_with_res
     chh = phenotype("congenital_hh")
     small, large = (chh.with_overrides(sertoli_capacity=s) for s in (0.1, 0.6))
     # slow: 200 days (150 until the floor was raised 1e-3 -> 1.4e-3, a head start of half a doubling; at 150 days the
-    # typical man now shows 0.12 M/mL at week 70: physiology_sources sections 25 and h37; no published number)
+    # typical man now shows 0.12 M/mL at week 70: physiology_sources sections 25 and 27; no published number)
     fast, slow = (chh.with_overrides(spermatogonial_doubling_days=d) for d in (10.0, 200.0))
     s = _sperm([small, large, fast, slow], HCG_FSH, [70])[0]
     assert s[1] == pytest.approx(6.0 * s[0], rel=0.1)  # output follows the Sertoli complement (testis size)
@@ -138,5 +139,5 @@ def test_congenital_hh_draws_its_own_wider_spread_of_the_sertoli_complement_and_
     d = np.log([m.overrides["spermatogonial_doubling_days"] for m in virtual_population(2000, seed=3)])
     dc = np.log([m.overrides["spermatogonial_doubling_days"] for m in men])
     assert np.std(dc) > 1.1 * np.std(d)  # wider than the eugonadal men's (both clipped at the table's bounds)
-    with pytest.raises(Exception):
+    with pytest.raises(InputError, match="spreads.*gnrh_drive_typo"):
         Patient(name="x", spreads={"gnrh_drive_typo": 1.0})

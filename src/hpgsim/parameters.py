@@ -550,7 +550,7 @@ _ROWS: tuple[Parameter, ...] = (
       source="fit: congenital HH (no gonadotropins since birth) gives no sperm in the ejaculate for months after hCG + "
              "FSH starts (median 5-7 months, GONADO_COHORT99, LIU2009_JCEM); refit (200 men, seeds 0-2) 1e-3 -> 1.4e-3 "
              "with fsh_drug_cl 0.45 L/h (more FSH on the drug): median weeks to first sperm 24-26 between "
-             "GONADO_COHORT99's 21.7 and LIU2009_JCEM's 30.9 (physiology_sources sections 25, h37)"),
+             "GONADO_COHORT99's 21.7 and LIU2009_JCEM's 30.9 (physiology_sources sections 25, 27)"),
     P(name="germ_cell_withdrawal_loss", value=0.06, unit="1/day", group="spermatogenesis",
       description="extra germ-cell loss rate (apoptosis, spermiation failure) when hormonal support is withdrawn completely",
       source="fit: median times to < 10/3/1 M/mL of 6.8/10/13 weeks on TE 200 mg/wk (SUPPRESSION_KINETICS2005; WHO1990); spermiation failure within weeks (McLachlan 2002)"),
@@ -689,7 +689,7 @@ _ROWS: tuple[Parameter, ...] = (
              "Puregon IM daily, medians 4.3/8.4/13.6 IU/L (Fertil Steril 1996, 'Serum hormone concentrations during "
              "treatment with multiple rising doses of recombinant FSH (Puregon) in men with hypogonadotropic "
              "hypogonadism'; docs/research/drug_sources.md section 6): 0.45 L/h with F 0.7 gives 4.3/8.6/12.9 IU/L; "
-             "the Gonal-f SmPC's 0.6 L/h (" + PB + " B3; iv, women) gave 3.3/6.5/9.7 (physiology_sources sections 25, h37)"),
+             "the Gonal-f SmPC's 0.6 L/h (" + PB + " B3; iv, women) gave 3.3/6.5/9.7 (physiology_sources sections 25, 27)"),
     P(name="fsh_drug_v", value=0.45 * 35.0 / math.log(2), unit="L", group="drug:fsh",
       description="apparent volume of the one-compartment model (terminal phase, Vz = CL x t1/2 / ln 2)",
       source="derived: CL 0.45 L/h (fsh_drug_cl, Puregon in men) x SC terminal t1/2 35 h in healthy men (32-41 h, Gonal-f label; " + PB + " B3) / ln 2; "
