@@ -44,6 +44,8 @@ class Parameter:
 
 PB = "parameter_book.md"
 P = Parameter
+# fsh_drug_cl's value, which fsh_drug_v is derived from (one number for both rows)
+_FSH_DRUG_CL = 0.45  # L/h
 
 _ROWS: tuple[Parameter, ...] = (
     # ------------------------------------------------------------------ reference man
@@ -684,13 +686,13 @@ _ROWS: tuple[Parameter, ...] = (
       description="LH-receptor stimulation per unit of circulating hCG, in LH-equivalents",
       source="fit: hCG 125-500 IU every other day keeps ITT at 75-126% of baseline under TE (Coviello 2005, COVIELLO2005; model 36-114%); hCG 6000 IU T x1.6 at 4 h (HCG6000_SINGLE)"),
     # ---- FSH and hMG
-    P(name="fsh_drug_cl", value=0.45, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
+    P(name="fsh_drug_cl", value=_FSH_DRUG_CL, unit="L/h", group="drug:fsh", description="clearance of recombinant FSH",
       source="derived: serum FSH in 9 men with hypogonadotropic hypogonadism after a week each of 75/150/225 IU "
              "Puregon IM daily, medians 4.3/8.4/13.6 IU/L (Fertil Steril 1996, 'Serum hormone concentrations during "
              "treatment with multiple rising doses of recombinant FSH (Puregon) in men with hypogonadotropic "
              "hypogonadism'; docs/research/drug_sources.md section 6): 0.45 L/h with F 0.7 gives 4.3/8.6/12.9 IU/L; "
              "the Gonal-f SmPC's 0.6 L/h (" + PB + " B3; iv, women) gave 3.3/6.5/9.7 (physiology_sources sections 25, 27)"),
-    P(name="fsh_drug_v", value=0.45 * 35.0 / math.log(2), unit="L", group="drug:fsh",
+    P(name="fsh_drug_v", value=_FSH_DRUG_CL * 35.0 / math.log(2), unit="L", group="drug:fsh",
       description="apparent volume of the one-compartment model (terminal phase, Vz = CL x t1/2 / ln 2)",
       source="derived: CL 0.45 L/h (fsh_drug_cl, Puregon in men) x SC terminal t1/2 35 h in healthy men (32-41 h, Gonal-f label; " + PB + " B3) / ln 2; "
              "the SmPC Vss 10 L (was the value) describes the iv distribution phase and gave a 12-h elimination half-life"),
